@@ -1,0 +1,78 @@
+import { appendFileSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { Journal, JournalError } from '../../src/hotplug/journal.js';
+import { acquireHostLock, HostLockError } from '../../src/hotplug/host-lock.js';
+import { GroupLocks } from '../../src/hotplug/group-lock.js';
+
+const dir = () => mkdtempSync(join(tmpdir(), 'hotslot-journal-'));
+const at = '2026-01-01T00:00:00.000Z';
+
+describe('journal', () => {
+  it('is private to its owner (mode 0600) and keeps every record in order', () => {
+    const j = new Journal(dir());
+    j.append({ kind: 'intent', opId: 'a', at, op: 'attach', guest: 'vm1', devices: [{ bdf: '0000:02:00.0', driver: 'e1000e', driverOverride: null }] });
+    j.append({ kind: 'step', opId: 'a', at, step: 'unbind', bdf: '0000:02:00.0' });
+    expect(statSync(j.path).mode & 0o777).toBe(0o600);
+    expect(j.read().map((r) => r.kind)).toEqual(['intent', 'step']);
+  });
+
+  it('lists an operation as unfinished until it has an end, with the original driver needed to put the device back', () => {
+    const j = new Journal(dir());
+    j.append({ kind: 'intent', opId: 'a', at, op: 'attach', guest: 'vm1', devices: [{ bdf: '0000:02:00.0', driver: 'e1000e', driverOverride: null }] });
+    j.append({ kind: 'intent', opId: 'b', at, op: 'attach', guest: 'vm1', devices: [{ bdf: '0000:03:00.0', driver: 'nvme', driverOverride: null }] });
+    j.append({ kind: 'step', opId: 'a', at, step: 'unbind' });
+    j.append({ kind: 'end', opId: 'b', at, outcome: 'done' });
+    const open = j.open();
+    expect(open).toHaveLength(1);
+    expect(open[0].intent.devices[0]).toEqual({ bdf: '0000:02:00.0', driver: 'e1000e', driverOverride: null });
+    expect(open[0].steps.map((s) => s.step)).toEqual(['unbind']);
+  });
+
+  it('survives a line torn by a crash at the end, but refuses a corrupt line in the middle', () => {
+    const d = dir();
+    const j = new Journal(d);
+    j.append({ kind: 'intent', opId: 'a', at, op: 'return', devices: [] });
+    appendFileSync(j.path, '{"kind":"step","opId":"a"');
+    expect(j.open()).toHaveLength(1);
+    writeFileSync(j.path, 'garbage\n{"kind":"end","opId":"a","at":"x","outcome":"done"}\n');
+    expect(() => j.read()).toThrow(JournalError);
+    expect(() => j.read()).toThrow(/line 1/);
+  });
+});
+
+describe('host lock', () => {
+  it('keeps a second writer off the host and names the holder', () => {
+    const d = dir();
+    const lock = acquireHostLock(d);
+    expect(() => acquireHostLock(d)).toThrow(HostLockError);
+    expect(() => acquireHostLock(d)).toThrow(new RegExp(`pid ${process.pid}`));
+    lock.release();
+    acquireHostLock(d).release();
+  });
+
+  it('takes over a lock left by a process that died', () => {
+    const d = dir();
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
+    writeFileSync(join(d, 'lock'), `${dead}\n`);
+    const lock = acquireHostLock(d);
+    lock.release();
+  });
+});
+
+describe('IOMMU group locks', () => {
+  it('runs operations on one group one after another, and on different groups side by side', async () => {
+    const locks = new GroupLocks();
+    const order: string[] = [];
+    const slow = (name: string, ms: number) => async () => {
+      order.push(`${name}+`);
+      await new Promise((r) => setTimeout(r, ms));
+      order.push(`${name}-`);
+    };
+    await Promise.all([locks.run([7], slow('a', 30)), locks.run([7], slow('b', 1)), locks.run([9], slow('c', 1))]);
+    expect(order.indexOf('b+')).toBeGreaterThan(order.indexOf('a-'));
+    expect(order.indexOf('c-')).toBeLessThan(order.indexOf('a-'));
+  });
+});
