@@ -1,40 +1,123 @@
+import type { Device } from './device.js';
 import type { HotslotEvent } from './events.js';
-import type { HotslotState } from './state.js';
+import type { Operation } from './operations.js';
+import { INTERRUPT_HISTORY, type GuestState, type HotslotState } from './state.js';
 
-/** Pure: the one place state changes. Unknown events leave state as it was. */
-export function reduce(state: HotslotState, event: HotslotEvent): HotslotState {
-  const now = Math.max(state.now, event.at);
+type Devices = Record<string, Device>;
+
+/** A device that a connected guest holds through vfio-pci is owned by that guest, whatever sysfs says. */
+function withOwner(device: Device, guests: HotslotState['guests']): Device {
+  for (const g of Object.values(guests)) {
+    if (!g.connected) continue;
+    const held = g.devices.find((d) => d.hostBdf === device.bdf);
+    if (held) {
+      if (device.owner.kind === 'guest' && device.owner.guest === g.name && device.owner.qdevId === (held.qdevId ?? undefined)) return device;
+      return { ...device, owner: { kind: 'guest', guest: g.name, ...(held.qdevId ? { qdevId: held.qdevId } : {}) } };
+    }
+  }
+  if (device.owner.kind !== 'guest') return device;
+  // No guest holds it any more: fall back to what the driver says.
+  return { ...device, owner: { kind: device.driver === 'vfio-pci' ? 'vfio' : device.driver ? 'host' : 'none' } };
+}
+
+function reowned(devices: Readonly<Devices>, guests: HotslotState['guests']): Devices {
+  const out: Devices = {};
+  for (const [bdf, d] of Object.entries(devices)) out[bdf] = withOwner(d, guests);
+  return out;
+}
+
+function guest(state: HotslotState, name: string): GuestState {
+  return (
+    state.guests[name] ?? { name, connected: false, runState: null, qemuVersion: null, devices: [], freeSlots: [], lastEvent: null }
+  );
+}
+
+function updateOp(state: HotslotState, opId: string, f: (op: Operation) => Operation): HotslotState {
+  const op = state.operations[opId];
+  if (!op) return state;
+  return { ...state, operations: { ...state.operations, [opId]: f(op) } };
+}
+
+/** Pure: the one place state changes. */
+export function reduce(prev: HotslotState, event: HotslotEvent): HotslotState {
+  const state = { ...prev, now: Math.max(prev.now, event.at) };
   switch (event.type) {
     case 'host.scanned': {
-      const devices: Record<string, HotslotState['devices'][string]> = {};
-      for (const d of event.devices) devices[d.bdf] = d;
-      return { ...state, now, iommu: event.iommu, devices };
+      const devices: Devices = {};
+      for (const d of event.devices) devices[d.bdf] = withOwner(d, state.guests);
+      return { ...state, iommu: event.iommu, devices };
     }
     case 'host.device.added':
     case 'host.device.changed':
-      return { ...state, now, devices: { ...state.devices, [event.device.bdf]: event.device } };
+      return { ...state, devices: { ...state.devices, [event.device.bdf]: withOwner(event.device, state.guests) } };
     case 'host.device.removed': {
       const { [event.bdf]: _gone, ...rest } = state.devices;
-      return { ...state, now, devices: rest };
+      return { ...state, devices: rest };
     }
-    case 'guest.connected':
-      return {
-        ...state,
-        now,
-        guests: {
-          ...state.guests,
-          [event.guest]: { name: event.guest, connected: true, qemuVersion: event.qemuVersion, lastEvent: null },
-        },
-      };
+    case 'host.interrupts': {
+      const history: Record<string, number[]> = { ...state.interruptHistory };
+      for (const [bdf, count] of Object.entries(event.counts)) {
+        const h = history[bdf] ?? [];
+        history[bdf] = [...h.slice(Math.max(0, h.length - INTERRUPT_HISTORY + 1)), count];
+      }
+      return { ...state, interruptHistory: history };
+    }
+    case 'guest.connected': {
+      const g = { ...guest(state, event.guest), connected: true, qemuVersion: event.qemuVersion, runState: event.runState };
+      const guests = { ...state.guests, [event.guest]: g };
+      return { ...state, guests, devices: reowned(state.devices, guests) };
+    }
     case 'guest.disconnected': {
-      const g = state.guests[event.guest];
-      if (!g) return { ...state, now };
-      return { ...state, now, guests: { ...state.guests, [event.guest]: { ...g, connected: false } } };
+      if (!state.guests[event.guest]) return state;
+      const guests = { ...state.guests, [event.guest]: { ...guest(state, event.guest), connected: false, runState: null } };
+      return { ...state, guests, devices: reowned(state.devices, guests) };
+    }
+    case 'guest.status':
+      return { ...state, guests: { ...state.guests, [event.guest]: { ...guest(state, event.guest), runState: event.runState } } };
+    case 'guest.devices': {
+      const g = { ...guest(state, event.guest), devices: event.devices, freeSlots: event.freeSlots };
+      const guests = { ...state.guests, [event.guest]: g };
+      return { ...state, guests, devices: reowned(state.devices, guests) };
     }
     case 'qmp.event': {
-      const g = state.guests[event.guest];
-      if (!g) return { ...state, now };
-      return { ...state, now, guests: { ...state.guests, [event.guest]: { ...g, lastEvent: event.event } } };
+      if (!state.guests[event.guest]) return state;
+      return { ...state, guests: { ...state.guests, [event.guest]: { ...guest(state, event.guest), lastEvent: event.event } } };
     }
+    case 'op.started': {
+      const op: Operation = {
+        opId: event.opId,
+        op: event.op,
+        bdfs: event.bdfs,
+        ...(event.guest !== undefined ? { guest: event.guest } : {}),
+        ...(event.fromGuest !== undefined ? { fromGuest: event.fromGuest } : {}),
+        startedAt: event.at,
+        steps: [],
+        outcome: null,
+        message: null,
+        finishedAt: null,
+      };
+      return { ...state, operations: { ...state.operations, [event.opId]: op } };
+    }
+    case 'op.step':
+      return updateOp(state, event.opId, (op) => {
+        const steps = [...op.steps];
+        const i = steps.findLastIndex((s) => s.step === event.step && s.bdf === event.bdf && s.status === 'running');
+        const detail = event.detail !== undefined ? { detail: event.detail } : {};
+        if (i >= 0 && event.status !== 'running') {
+          steps[i] = { ...steps[i], status: event.status, ms: event.ms ?? event.at - steps[i].startedAt, ...detail };
+        } else {
+          steps.push({
+            step: event.step,
+            ...(event.bdf !== undefined ? { bdf: event.bdf } : {}),
+            status: event.status,
+            startedAt: event.at,
+            ms: event.status === 'running' ? null : (event.ms ?? 0),
+            ...detail,
+          });
+        }
+        return { ...op, steps };
+      });
+    case 'op.finished':
+      return updateOp(state, event.opId, (op) => ({ ...op, outcome: event.outcome, message: event.message, finishedAt: event.at }));
   }
 }

@@ -1,5 +1,6 @@
 import { closeSync, fsyncSync, openSync, readFileSync, writeSync, mkdirSync, existsSync, chmodSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { OperationKind } from '../core/operations.js';
 
 /**
  * The hotplug journal: JSON Lines, append-only, fsync'd after every record, mode 0600. Before a
@@ -7,7 +8,6 @@ import { dirname, join } from 'node:path';
  * driver_override); `recover` reads the entries that have no end and finishes or undoes them.
  */
 
-export type OperationKind = 'attach' | 'detach' | 'move' | 'return' | 'park';
 
 export interface DeviceOrigin {
   bdf: string;

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { firstValueFrom, toArray, take } from 'rxjs';
+import type { Device } from '../../src/core/device.js';
+import type { HotslotEvent } from '../../src/core/events.js';
+import { reduce } from '../../src/core/reducer.js';
+import { initialState } from '../../src/core/state.js';
+import { createBus } from '../../src/core/bus.js';
+
+function device(bdf: string, driver: string | null): Device {
+  return {
+    bdf,
+    vendorId: '0x8086',
+    deviceId: '0x10d3',
+    classCode: '0x020000',
+    vendorName: null,
+    deviceName: null,
+    headerType: 'endpoint',
+    pcieType: 'endpoint',
+    driver,
+    iommuGroup: 8,
+    owner: { kind: driver === 'vfio-pci' ? 'vfio' : driver ? 'host' : 'none' },
+    interrupts: { pin: 'A', irq: 16, msi: { capable: true, enabled: false, vectors: null, maxVectors: 1 }, msix: { capable: false, enabled: false, tableSize: null }, mode: 'intx' },
+    reset: { methods: ['pm', 'bus'], flr: false, afFlr: false, pmNoSoftReset: false, busResetPossible: true },
+    acs: null,
+    sriov: null,
+    capabilities: [],
+    assignable: { ok: true, reasons: [] },
+  };
+}
+
+const run = (events: HotslotEvent[]) => events.reduce(reduce, initialState);
+
+describe('reducer', () => {
+  it('shows a vfio device held by a running guest as owned by that guest, and as vfio again when the guest goes away', () => {
+    const s1 = run([
+      { type: 'host.scanned', at: 1, iommu: true, devices: [device('0000:02:00.0', 'vfio-pci')] },
+      { type: 'guest.connected', at: 2, guest: 'vm1', qemuVersion: '7.2.0', runState: 'running' },
+      {
+        type: 'guest.devices',
+        at: 3,
+        guest: 'vm1',
+        freeSlots: ['hp2'],
+        devices: [{ qdevId: 'hs-0000-02-00-0', bus: 1, slot: 0, function: 0, classDescription: 'Ethernet controller', vendorId: 0x8086, deviceId: 0x10d3, hostBdf: '0000:02:00.0' }],
+      },
+    ]);
+    expect(s1.devices['0000:02:00.0'].owner).toEqual({ kind: 'guest', guest: 'vm1', qdevId: 'hs-0000-02-00-0' });
+    const s2 = reduce(s1, { type: 'guest.disconnected', at: 4, guest: 'vm1', reason: 'QEMU exited' });
+    expect(s2.devices['0000:02:00.0'].owner).toEqual({ kind: 'vfio' });
+    expect(s2.guests.vm1.connected).toBe(false);
+  });
+
+  it('follows an operation step by step, with each step timed', () => {
+    const s = run([
+      { type: 'op.started', at: 10, opId: 'o1', op: 'attach', bdfs: ['0000:02:00.0'], guest: 'vm1' },
+      { type: 'op.step', at: 11, opId: 'o1', step: 'unbind', bdf: '0000:02:00.0', status: 'running' },
+      { type: 'op.step', at: 15, opId: 'o1', step: 'unbind', bdf: '0000:02:00.0', status: 'ok' },
+      { type: 'op.step', at: 15, opId: 'o1', step: 'reset', bdf: '0000:02:00.0', status: 'running' },
+      { type: 'op.step', at: 40, opId: 'o1', step: 'reset', bdf: '0000:02:00.0', status: 'failed', detail: 'ENOTTY' },
+      { type: 'op.finished', at: 41, opId: 'o1', outcome: 'failed', message: 'reset failed' },
+    ]);
+    const op = s.operations.o1;
+    expect(op.steps.map((x) => [x.step, x.status, x.ms])).toEqual([
+      ['unbind', 'ok', 4],
+      ['reset', 'failed', 25],
+    ]);
+    expect(op.outcome).toBe('failed');
+    expect(s.now).toBe(41);
+  });
+
+  it('removes a device that disappeared and keeps a bounded interrupt history', () => {
+    let s = run([{ type: 'host.scanned', at: 1, iommu: true, devices: [device('0000:02:00.0', 'e1000e'), device('0000:03:00.0', null)] }]);
+    s = reduce(s, { type: 'host.device.removed', at: 2, bdf: '0000:03:00.0' });
+    expect(Object.keys(s.devices)).toEqual(['0000:02:00.0']);
+    for (let i = 0; i < 100; i++) s = reduce(s, { type: 'host.interrupts', at: 3 + i, counts: { '0000:02:00.0': i } });
+    expect(s.interruptHistory['0000:02:00.0']).toHaveLength(60);
+    expect(s.interruptHistory['0000:02:00.0'].at(-1)).toBe(99);
+  });
+});
+
+describe('bus', () => {
+  it('derives state from events with the reducer, newest state first to late subscribers', async () => {
+    const bus = createBus();
+    const states = firstValueFrom(bus.state$.pipe(take(3), toArray()));
+    bus.emit({ type: 'guest.connected', at: 1, guest: 'vm1', qemuVersion: null, runState: 'running' });
+    bus.emit({ type: 'guest.status', at: 2, guest: 'vm1', runState: 'paused' });
+    expect((await states).map((s) => s.guests.vm1?.runState ?? null)).toEqual([null, 'running', 'paused']);
+    expect((await firstValueFrom(bus.state$)).guests.vm1.runState).toBe('paused');
+  });
+});
