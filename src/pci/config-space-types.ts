@@ -13,6 +13,9 @@ export interface ConfigSpace {
   /** 24-bit class code: base class, subclass, programming interface. */
   classCode: number;
   revision: number;
+  /** Subsystem vendor and id (0x2c/0x2e of a type-0 header, 0x40/0x42 of a CardBus header); null otherwise. */
+  subsystemVendorId: number | null;
+  subsystemId: number | null;
   headerType: HeaderType | null;
   multiFunction: boolean;
   /** Command register bit 10. */
@@ -26,6 +29,8 @@ export interface ConfigSpace {
   subordinateBus: number | null;
   /** Standard chain then extended chain, in the order found; loops and bad pointers end a chain. */
   capabilities: CapabilityRef[];
+  /** Why a chain ended early, in lspci's words where it has some (`standard chain looped at 0x50`). */
+  chainProblems: string[];
   pcie: {
     portType: PcieType | null;
     version: number;
@@ -40,7 +45,7 @@ export interface ConfigSpace {
     is64Bit: boolean;
     maskable: boolean;
   } | null;
-  msix: { enabled: boolean; tableSize: number } | null;
+  msix: { enabled: boolean; tableSize: number; functionMasked: boolean } | null;
   /** PCI Advanced Features capability. */
   af: { flr: boolean; transactionsPending: boolean } | null;
   acs: { flags: AcsFlags } | null;
