@@ -5,15 +5,18 @@
  */
 import { readFileSync } from 'node:fs';
 
+/** The two lookups every caller needs; the rest are optional so that a test can fake names in one line. */
 export interface PciNames {
   vendor(vendorId: number): string | null;
   device(vendorId: number, deviceId: number): string | null;
-  /** Subsystem name, e.g. `Device 4f53` has none; lspci's `Subsystem:` line. */
-  subsystem(vendorId: number, deviceId: number, subVendorId: number, subDeviceId: number): string | null;
-  /** Most specific name for a 24-bit class code: prog-if, else subclass, else base class. */
-  className(classCode: number): string | null;
+  /** Subsystem name (lspci's `Subsystem:` line), when pci.ids lists one. */
+  subsystem?(vendorId: number, deviceId: number, subVendorId: number, subDeviceId: number): string | null;
+  /** Name of a 24-bit class code as lspci shows it: the subclass (`Ethernet controller`), else the base class. */
+  className?(classCode: number): string | null;
+  /** Name of the programming interface of a 24-bit class code (`UHCI`), if pci.ids has one. */
+  progIfName?(classCode: number): string | null;
   /** The file the names come from, or null when none could be read (known after a lookup). */
-  readonly path: string | null;
+  readonly path?: string | null;
 }
 
 /** Where distributions put pci.ids, in lspci's order of preference. */
@@ -63,10 +66,9 @@ function namesFrom(get: () => Index): PciNames {
     className: (code) => {
       const c = get().classes;
       const base = (code >> 16) & 0xff;
-      const sub = (code >> 8) & 0xff;
-      const progIf = code & 0xff;
-      return c.get(classKey(base, sub, progIf)) ?? c.get(classKey(base, sub)) ?? c.get(classKey(base)) ?? null;
+      return c.get(classKey(base, (code >> 8) & 0xff)) ?? c.get(classKey(base)) ?? null;
     },
+    progIfName: (code) => get().classes.get(classKey((code >> 16) & 0xff, (code >> 8) & 0xff, code & 0xff)) ?? null,
     get path() {
       return get().path;
     },
