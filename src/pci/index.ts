@@ -4,3 +4,4 @@ export { capabilityName, extendedCapabilityName, CapId, ExtCapId } from './capab
 export { loadPciIds, parsePciIds, DEFAULT_PCI_IDS_PATHS, type PciNames } from './pci-ids.js';
 export { describeFromConfig, busResetPossibleInDump, interruptMode, resetFromConfig } from './device-from-config.js';
 export { parseBdf, normalizeBdf, formatBdf, isBdf, BdfError } from './bdf.js';
+export { readLspciDump, LspciDumpError, type DumpFunction } from './lspci-dump.js';
