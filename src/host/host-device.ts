@@ -1,0 +1,90 @@
+/**
+ * A device as the live host shows it: the record of DESIGN.md section 4 built from config space
+ * (`describeFromConfig`), then overlaid with what only sysfs knows, plus a few extra fields the
+ * contract allows (driver_override, NUMA node, bridges above, SR-IOV links, BARs, protections).
+ */
+import type { Device, Owner, Reason, ResetInfo } from '../core/device.js';
+import { decodeConfigSpace } from '../pci/config-space.js';
+import type { ConfigSpace } from '../pci/config-space-types.js';
+import { describeFromConfig, resetFromConfig } from '../pci/device-from-config.js';
+import type { PciNames } from '../pci/pci-ids.js';
+import type { Protection } from './protected-devices.js';
+import type { Bar } from './resources.js';
+import type { SysfsFunction } from './sysfs-reader.js';
+
+export type Severity = 'blocker' | 'warning';
+
+/** A reason with its weight: blockers make `ok` false, warnings only inform. */
+export interface HostReason extends Reason {
+  severity: Severity;
+}
+
+export interface HostDevice extends Device {
+  subsystemVendorId: string | null;
+  subsystemDeviceId: string | null;
+  driverOverride: string | null;
+  numaNode: number | null;
+  /** The kernel's write-only `reset` file exists. */
+  resetFile: boolean;
+  /** Parent bridges, nearest first, up to the root bus. */
+  parents: string[];
+  physfn: string | null;
+  virtfns: string[];
+  bootVga: boolean | null;
+  bars: Bar[];
+  /** Why the host must keep it; empty when it need not. */
+  protected: Protection[];
+  assignable: { ok: boolean; reasons: HostReason[] };
+}
+
+const hex = (n: number | null, width: number) => (n === null ? null : '0x' + n.toString(16).padStart(width, '0'));
+
+export function ownerOf(driver: string | null): Owner {
+  if (driver === 'vfio-pci') return { kind: 'vfio' };
+  return driver ? { kind: 'host' } : { kind: 'none' };
+}
+
+/**
+ * The parts of a device that depend on this function's own files only; the watcher keeps them
+ * while the function's files are unchanged. Interrupt mode, bus reset, protections, VFs and
+ * assignability depend on other functions and are filled in by the inventory.
+ */
+export interface FunctionView {
+  raw: SysfsFunction;
+  cfg: ConfigSpace;
+  base: Device;
+}
+
+export function viewFunction(raw: SysfsFunction, names?: PciNames): FunctionView {
+  const cfg = decodeConfigSpace(raw.config);
+  const base = describeFromConfig(raw.bdf, cfg, names);
+  const vendor = raw.vendorId ?? cfg.vendorId;
+  const device = raw.deviceId ?? cfg.deviceId;
+  base.vendorId = hex(vendor, 4) ?? base.vendorId;
+  base.deviceId = hex(device, 4) ?? base.deviceId;
+  base.classCode = hex(raw.classCode, 6) ?? base.classCode;
+  base.vendorName = names?.vendor(vendor) ?? null;
+  base.deviceName = names?.device(vendor, device) ?? null;
+  base.driver = raw.driver;
+  base.iommuGroup = raw.iommuGroup;
+  base.owner = ownerOf(raw.driver);
+  if (raw.sriov) base.sriov = { totalVFs: raw.sriov.totalVFs, numVFs: raw.sriov.numVFs };
+  return { raw, cfg, base };
+}
+
+/**
+ * The kernel's reset facts: `reset_method` when the kernel has it; on kernels before 5.15 (a
+ * `reset` file but no `reset_method`) what config space allows. `busResetPossible` is true only
+ * when a bus reset is offered and nothing else shares the bus, which is when the kernel carries
+ * it out (pci_parent_bus_reset refuses otherwise, with ENOTTY).
+ */
+export function resetOf(v: FunctionView, busNeighbours: readonly string[]): ResetInfo {
+  const alone = busNeighbours.length === 0 && v.raw.parents.length > 0 && v.cfg.headerType === 'endpoint';
+  const fromConfig = resetFromConfig(v.cfg, alone);
+  if (v.raw.resetMethods !== null) {
+    const methods = v.raw.resetMethods;
+    return { ...fromConfig, methods, busResetPossible: methods.includes('bus') && busNeighbours.length === 0 };
+  }
+  if (v.raw.resetFile) return fromConfig;
+  return { ...fromConfig, methods: [], busResetPossible: false };
+}

@@ -1,0 +1,140 @@
+/**
+ * The host inventory: every PCI function of a sysfs root as a `HostDevice`, with its assignability.
+ * Reading (files) and describing (pure, from what was read) are separate steps so the watcher can
+ * re-read only what changed and describe again from memory.
+ */
+import { posix as path } from 'node:path';
+import type { PciNames } from '../pci/pci-ids.js';
+import { assess } from './assignability.js';
+import { viewFunction, resetOf, type FunctionView, type HostDevice } from './host-device.js';
+import { parseProcInterrupts, interruptsOf, type IrqLine } from './interrupts.js';
+import { groupMembers, iommuPresent } from './iommu-groups.js';
+import { findProtected, readInUse, type InUse } from './protected-devices.js';
+import { listFunctions, readFunction, type SysfsFunction } from './sysfs-reader.js';
+import { readText } from './sysfs-files.js';
+import { Topology } from './topology.js';
+
+export interface HostSources {
+  sysfsRoot: string;
+  procRoot: string;
+  names?: PciNames;
+  /** Config `protect` list, normalised BDFs. */
+  protect?: readonly string[];
+  /** Named in protection messages. */
+  configFile?: string;
+  pageSize?: number;
+}
+
+/** Everything read from the files in one pass. */
+export interface HostReading {
+  iommu: boolean;
+  functions: Map<string, SysfsFunction>;
+  inUse: InUse;
+  /** The text of /proc/interrupts. */
+  interrupts: string | null;
+}
+
+export interface HostInventory {
+  iommu: boolean;
+  /** Sorted by BDF. */
+  devices: HostDevice[];
+  byBdf: Map<string, HostDevice>;
+  groups: Map<number, string[]>;
+}
+
+export function readHost(src: HostSources): HostReading {
+  const functions = new Map<string, SysfsFunction>();
+  for (const bdf of listFunctions(src.sysfsRoot)) {
+    const f = readFunction(src.sysfsRoot, bdf);
+    if (f) functions.set(bdf, f);
+  }
+  return {
+    iommu: iommuPresent(src.sysfsRoot),
+    functions,
+    inUse: readInUse(src.procRoot),
+    interrupts: readText(path.join(src.procRoot, 'interrupts')),
+  };
+}
+
+/** Keeps decoded config per function while its raw reading is the same object. */
+export type ViewCache = Map<string, FunctionView>;
+
+export function describeHost(reading: HostReading, src: HostSources, cache: ViewCache = new Map()): HostInventory {
+  const views: FunctionView[] = [];
+  for (const raw of reading.functions.values()) {
+    let v = cache.get(raw.bdf);
+    if (!v || v.raw !== raw) {
+      v = viewFunction(raw, src.names);
+      cache.set(raw.bdf, v);
+    }
+    views.push(v);
+  }
+  for (const bdf of cache.keys()) if (!reading.functions.has(bdf)) cache.delete(bdf);
+  views.sort((a, b) => (a.raw.bdf < b.raw.bdf ? -1 : a.raw.bdf > b.raw.bdf ? 1 : 0));
+
+  const topology = new Topology(
+    views.map((v) => ({ bdf: v.raw.bdf, headerType: v.cfg.headerType, pcieType: v.cfg.pcie?.portType ?? null, parents: v.raw.parents })),
+  );
+  const irqLines = parseProcInterrupts(reading.interrupts);
+  const protections = findProtected({
+    sysfsRoot: src.sysfsRoot,
+    inUse: reading.inUse,
+    functions: views.map((v) => ({ bdf: v.raw.bdf, classCode: v.raw.classCode ?? v.cfg.classCode, bootVga: v.raw.bootVga })),
+    configProtect: src.protect ?? [],
+    configFile: src.configFile,
+  });
+  const virtfns = new Map<string, string[]>();
+  for (const v of views) {
+    if (!v.raw.physfn) continue;
+    const list = virtfns.get(v.raw.physfn) ?? [];
+    list.push(v.raw.bdf);
+    virtfns.set(v.raw.physfn, list);
+  }
+
+  const devices = views.map((v) => hostDevice(v, topology, irqLines, protections.get(v.raw.bdf) ?? [], virtfns.get(v.raw.bdf) ?? []));
+  const byBdf = new Map(devices.map((d) => [d.bdf, d]));
+  const groups = groupMembers(devices);
+  const intxLines = new Map<number, string[]>();
+  for (const d of devices) {
+    if (d.interrupts.mode !== 'intx' || d.interrupts.irq === null) continue;
+    const list = intxLines.get(d.interrupts.irq) ?? [];
+    list.push(d.bdf);
+    intxLines.set(d.interrupts.irq, list);
+  }
+  const ctx = { iommu: reading.iommu, devices: byBdf, groups, topology, intxLines, pageSize: src.pageSize ?? 4096 };
+  for (const d of devices) d.assignable = assess(d, ctx);
+  return { iommu: reading.iommu, devices, byBdf, groups };
+}
+
+function hostDevice(
+  v: FunctionView,
+  topology: Topology,
+  irqLines: Map<number, IrqLine>,
+  protections: HostDevice['protected'],
+  virtfns: string[],
+): HostDevice {
+  const { raw, base } = v;
+  const hex = (n: number | null) => (n === null ? null : '0x' + n.toString(16).padStart(4, '0'));
+  return {
+    ...base,
+    interrupts: interruptsOf(raw, v.cfg, irqLines),
+    reset: resetOf(v, topology.busNeighbours(raw.bdf)),
+    subsystemVendorId: hex(raw.subsystemVendorId ?? v.cfg.subsystemVendorId),
+    subsystemDeviceId: hex(raw.subsystemDeviceId ?? v.cfg.subsystemId),
+    driverOverride: raw.driverOverride,
+    numaNode: raw.numaNode,
+    resetFile: raw.resetFile,
+    parents: [...raw.parents],
+    physfn: raw.physfn,
+    virtfns: [...virtfns].sort(),
+    bootVga: raw.bootVga,
+    bars: raw.resources,
+    protected: protections,
+    assignable: { ok: false, reasons: [] },
+  };
+}
+
+/** One full scan: read everything, describe everything. */
+export function scanHost(src: HostSources): HostInventory {
+  return describeHost(readHost(src), src);
+}

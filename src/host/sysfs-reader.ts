@@ -1,0 +1,186 @@
+/**
+ * What a sysfs root says about each PCI function, attribute by attribute, before any judgement.
+ * Paths follow the kernel's layout (Documentation/ABI/testing/sysfs-bus-pci):
+ * `bus/pci/devices/BDF -> ../../../devices/pci0000:00/.../BDF`.
+ */
+import { posix as path } from 'node:path';
+import { isBdf } from '../pci/bdf.js';
+import { parseResources, type Bar } from './resources.js';
+import { linkName, listDir, parseNumber, readBytes, readLine, readNumber, readText, resolveLinkUnder } from './sysfs-files.js';
+
+export type MsiMode = 'msi' | 'msix';
+
+export interface SysfsFunction {
+  bdf: string;
+  /** The device directory relative to the sysfs root, e.g. `devices/pci0000:00/0000:00:10.0/0000:01:00.0`. */
+  path: string;
+  /** From `uevent`/`vendor`/`device`/`class`: the kernel's values, right even for VFs whose config reads 0xffff. */
+  vendorId: number | null;
+  deviceId: number | null;
+  subsystemVendorId: number | null;
+  subsystemDeviceId: number | null;
+  classCode: number | null;
+  /** Raw configuration space as far as it could be read (64 bytes for an unprivileged reader). */
+  config: Uint8Array;
+  driver: string | null;
+  /** `(null)` in sysfs when unset. */
+  driverOverride: string | null;
+  iommuGroup: number | null;
+  /** The write-only `reset` file exists: the kernel knows at least one way to reset the function. */
+  resetFile: boolean;
+  /** `reset_method` split on spaces; null when the attribute is absent (no method, or a pre-5.15 kernel). */
+  resetMethods: string[] | null;
+  resources: Bar[];
+  /**
+   * `msi_irqs/`: present only while MSI or MSI-X is enabled. A function uses one of the two at a
+   * time, so the mode of the first vector is the mode of all.
+   */
+  msi: { mode: MsiMode; irqs: number[] } | null;
+  irq: number | null;
+  numaNode: number | null;
+  /** A VF's physical function. */
+  physfn: string | null;
+  sriov: { totalVFs: number; numVFs: number; offset: number | null; stride: number | null; vfDeviceId: number | null } | null;
+  /** Present only on VGA-class functions. */
+  bootVga: boolean | null;
+  powerState: string | null;
+  /** Parent bridges, nearest first, up to the root bus. */
+  parents: string[];
+  /** The host bridge's directory name, e.g. `pci0000:00`. */
+  rootBus: string;
+}
+
+export const PCI_DEVICES = 'bus/pci/devices';
+
+/** BDFs under `bus/pci/devices`, sorted; an unreadable or absent directory gives none. */
+export function listFunctions(sysfsRoot: string): string[] {
+  const names = listDir(path.join(sysfsRoot, PCI_DEVICES)) ?? [];
+  return names.filter((n) => isBdf(n)).sort();
+}
+
+/** The device directory of `bdf` relative to the root, from its `bus/pci/devices` link. */
+export function functionPath(sysfsRoot: string, bdf: string): string | null {
+  return resolveLinkUnder(sysfsRoot, path.join(sysfsRoot, PCI_DEVICES, bdf));
+}
+
+/** Everything sysfs says about one function; null when it is gone. */
+export function readFunction(sysfsRoot: string, bdf: string): SysfsFunction | null {
+  const rel = functionPath(sysfsRoot, bdf);
+  // A fixture or an odd kernel may keep the directory itself under bus/pci/devices.
+  const dirRel = rel ?? path.join(PCI_DEVICES, bdf);
+  const dir = path.join(sysfsRoot, dirRel);
+  const entries = listDir(dir);
+  if (entries === null) return null;
+  const has = new Set(entries);
+
+  const ids = readIds(dir, has);
+  const { parents, rootBus } = ancestry(dirRel, bdf);
+  const sriov = has.has('sriov_totalvfs') ? readSriov(dir) : null;
+  return {
+    bdf,
+    path: dirRel,
+    ...ids,
+    config: readBytes(path.join(dir, 'config')) ?? new Uint8Array(0),
+    driver: has.has('driver') ? linkName(path.join(dir, 'driver')) : null,
+    driverOverride: has.has('driver_override') ? parseOverride(readLine(path.join(dir, 'driver_override'))) : null,
+    iommuGroup: has.has('iommu_group') ? parseNumber(linkName(path.join(dir, 'iommu_group')) ?? '') : null,
+    resetFile: has.has('reset'),
+    resetMethods: has.has('reset_method') ? parseResetMethods(readText(path.join(dir, 'reset_method'))) : null,
+    resources: has.has('resource') ? parseResources(readText(path.join(dir, 'resource'))) : [],
+    msi: has.has('msi_irqs') ? readMsiIrqs(path.join(dir, 'msi_irqs')) : null,
+    irq: has.has('irq') ? readNumber(path.join(dir, 'irq')) : null,
+    numaNode: has.has('numa_node') ? readNumber(path.join(dir, 'numa_node')) : null,
+    physfn: has.has('physfn') ? linkName(path.join(dir, 'physfn')) : null,
+    sriov,
+    bootVga: has.has('boot_vga') ? readLine(path.join(dir, 'boot_vga')) === '1' : null,
+    powerState: has.has('power_state') ? readLine(path.join(dir, 'power_state')) : null,
+    parents,
+    rootBus,
+  };
+}
+
+type Ids = Pick<SysfsFunction, 'vendorId' | 'deviceId' | 'subsystemVendorId' | 'subsystemDeviceId' | 'classCode'>;
+
+/** One read of `uevent` carries ids, subsystem ids and class; the single attributes are the fallback. */
+function readIds(dir: string, has: Set<string>): Ids {
+  const uevent = has.has('uevent') ? parseUevent(readText(path.join(dir, 'uevent'))) : null;
+  if (uevent?.PCI_ID && uevent.PCI_CLASS) {
+    const [v, d] = uevent.PCI_ID.split(':');
+    const [sv, sd] = (uevent.PCI_SUBSYS_ID ?? '').split(':');
+    return {
+      vendorId: hexOrNull(v),
+      deviceId: hexOrNull(d),
+      subsystemVendorId: hexOrNull(sv),
+      subsystemDeviceId: hexOrNull(sd),
+      classCode: hexOrNull(uevent.PCI_CLASS),
+    };
+  }
+  const num = (name: string) => (has.has(name) ? readNumber(path.join(dir, name)) : null);
+  return {
+    vendorId: num('vendor'),
+    deviceId: num('device'),
+    subsystemVendorId: num('subsystem_vendor'),
+    subsystemDeviceId: num('subsystem_device'),
+    classCode: num('class'),
+  };
+}
+
+export function parseUevent(text: string | null): Record<string, string> | null {
+  if (text === null) return null;
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0) out[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  return out;
+}
+
+function hexOrNull(s: string | undefined): number | null {
+  if (!s || !/^[0-9a-f]+$/i.test(s)) return null;
+  return parseInt(s, 16);
+}
+
+/** The kernel prints an unset override as `(null)`. */
+export function parseOverride(line: string | null): string | null {
+  return line === null || line === '(null)' ? null : line;
+}
+
+export function parseResetMethods(text: string | null): string[] {
+  return (text ?? '').split(/\s+/).filter((m) => m !== '');
+}
+
+function readMsiIrqs(dir: string): { mode: MsiMode; irqs: number[] } | null {
+  const names = listDir(dir);
+  if (names === null || names.length === 0) return null;
+  const irqs = names.map((n) => parseInt(n, 10)).filter((n) => Number.isInteger(n)).sort((a, b) => a - b);
+  if (irqs.length === 0) return null;
+  const mode = readLine(path.join(dir, String(irqs[0])));
+  return { mode: mode === 'msi' ? 'msi' : 'msix', irqs };
+}
+
+function readSriov(dir: string): SysfsFunction['sriov'] {
+  const n = (name: string) => readNumber(path.join(dir, name));
+  return {
+    totalVFs: n('sriov_totalvfs') ?? 0,
+    numVFs: n('sriov_numvfs') ?? 0,
+    offset: n('sriov_offset'),
+    stride: n('sriov_stride'),
+    vfDeviceId: n('sriov_vf_device'),
+  };
+}
+
+/**
+ * The bridges above a function, read from its directory path: every BDF-shaped component before
+ * its own is a bridge it sits behind, and the component that starts with `pci` is the root bus.
+ */
+export function ancestry(dirRel: string, bdf: string): { parents: string[]; rootBus: string } {
+  const parts = dirRel.split('/');
+  const parents: string[] = [];
+  let rootBus = `pci${bdf.slice(0, 7)}`;
+  for (const part of parts) {
+    if (part === bdf) break;
+    if (isBdf(part)) parents.unshift(part);
+    else if (/^pci[0-9a-f]{4}:[0-9a-f]{2}$/.test(part)) rootBus = part;
+  }
+  return { parents, rootBus };
+}
