@@ -53,7 +53,7 @@ describe('reading lspci -x dumps', () => {
 
   it('fills bytes that no row gave with 0xff, as lspci does', () => {
     const fns = readLspciDump(['00:02.0 Host bridge: X', '00: 86 80', '10: 01'].join('\n'));
-    expect([...fns[0].bytes]).toEqual([0x86, 0x80, ...Array(14).fill(0xff), 0x01]);
+    expect([...fns[0].bytes]).toEqual([0x86, 0x80, ...new Array<number>(14).fill(0xff), 0x01]);
   });
 
   it('reads every file of the pciutils corpus, one function per header line', () => {
