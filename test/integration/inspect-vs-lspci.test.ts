@@ -4,7 +4,8 @@
  * dumps). Nothing from lspci is stored: it runs here, and its text is read with small regexes.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Device, PcieType } from '../../src/core/device.js';
@@ -190,5 +191,72 @@ describe.each(FILES)('%s', (file) => {
     // Vendor and device ids: lspci's names come from the same pci.ids, its numbers from -nn
     // would say the same as the bytes; the title line carries the names.
     if (d.vendorName && d.deviceName) expect(fn.title).toContain(d.deviceName);
+  });
+});
+
+describe('inspect on the command line', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'hotslot-inspect-'));
+    return () => rmSync(dir, { recursive: true, force: true });
+  });
+
+  function inspect(...args: string[]) {
+    return spawnSync(process.execPath, [CLI, 'inspect', ...args], { encoding: 'utf8' });
+  }
+
+  /** A usage error: exit 2, nothing on stdout, exactly one line on stderr. */
+  function expectUsageError(r: ReturnType<typeof inspect>, pattern: RegExp) {
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.split('\n').filter((l) => l !== '')).toHaveLength(1);
+    expect(r.stderr).toMatch(pattern);
+  }
+
+  it('refuses a missing file with one line and exit 2', () => {
+    expectUsageError(inspect('--dump', join(dir, 'missing.txt')), /^hotslot: cannot read dump .*missing\.txt: no such file\n$/);
+  });
+
+  it('refuses a directory with one line and exit 2', () => {
+    expectUsageError(inspect('--dump', dir), /cannot read dump .*: is a directory/);
+  });
+
+  it('refuses text that is not a dump with one line and exit 2', () => {
+    const file = join(dir, 'garbage.txt');
+    writeFileSync(file, 'this is not\nan lspci dump\n');
+    expectUsageError(inspect('--dump', file, '--json'), /garbage\.txt: not an lspci dump/);
+  });
+
+  it('refuses binary garbage with one line and exit 2', () => {
+    const file = join(dir, 'garbage.bin');
+    writeFileSync(file, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256)));
+    expectUsageError(inspect('--dump', file), /garbage\.bin: not an lspci dump \(binary data/);
+  });
+
+  it('names the line of a malformed hex row', () => {
+    const file = join(dir, 'bad-row.txt');
+    writeFileSync(file, '00:1d.0 USB controller: X\n00: 86 80 34 3a\n10: 00 0g 00\n');
+    expectUsageError(inspect('--dump', file), /bad-row\.txt: line 3: malformed hex row: "0g"/);
+  });
+
+  it('prints a readable summary per function, with every capability lspci shows at its offset', () => {
+    const file = 'cap-pcie-2';
+    const r = inspect('--dump', join(CORPUS, file));
+    expect(r.status).toBe(0);
+    const [fn] = LSPCI.get(file) ?? [];
+    expect(r.stdout).toContain(fn.bdf);
+    expect(r.stdout).toMatch(/\[8086:10c9\] Ethernet controller \[020000\]: Intel Corporation 82576 Gigabit Network Connection/);
+    expect(r.stdout).toMatch(/PCIe +Endpoint \(v2\)/);
+    expect(r.stdout).toMatch(/MSI-X Enable\+ Count=10/);
+    expect(r.stdout).toMatch(/reset +flr, pm/);
+    expect(r.stdout).toMatch(/SR-IOV +8 VFs total, 1 enabled/);
+    for (const at of [...capabilityOffsets(fn.text, false), ...capabilityOffsets(fn.text, true)]) {
+      expect(r.stdout).toContain(`[${at.toString(16)}] `);
+    }
+  });
+
+  it('shows ACS capability bits in the summary', () => {
+    const r = inspect('--dump', join(CORPUS, 'cap-aer-root'));
+    expect(r.stdout).toMatch(/ACS +SrcValid\+ TransBlk\+ ReqRedir\+ CmpltRedir\+ UpstreamFwd\+ EgressCtrl- DirectTrans-/);
   });
 });
