@@ -255,6 +255,18 @@ describe('inspect on the command line', () => {
     }
   });
 
+  it('takes names from the pci.ids file given with --pci-ids, and gives null names when it is missing', () => {
+    const ids = join(dir, 'pci.ids');
+    writeFileSync(ids, '8086  Chipzilla\n\t10c9  Gigabit Wonder\n');
+    const run = (path: string) => {
+      const r = spawnSync(process.execPath, [CLI, '--pci-ids', path, 'inspect', '--dump', join(CORPUS, 'cap-pcie-2'), '--json'], { encoding: 'utf8' });
+      expect(r.status).toBe(0);
+      return (JSON.parse(r.stdout) as Device[])[0];
+    };
+    expect(run(ids)).toMatchObject({ vendorName: 'Chipzilla', deviceName: 'Gigabit Wonder' });
+    expect(run(join(dir, 'no-such.ids'))).toMatchObject({ vendorId: '0x8086', vendorName: null, deviceName: null });
+  });
+
   it('shows ACS capability bits in the summary', () => {
     const r = inspect('--dump', join(CORPUS, 'cap-aer-root'));
     expect(r.stdout).toMatch(/ACS +SrcValid\+ TransBlk\+ ReqRedir\+ CmpltRedir\+ UpstreamFwd\+ EgressCtrl- DirectTrans-/);

@@ -166,6 +166,12 @@ describe('extended capability chain', () => {
     expect(offsets(cs.capabilities, true)).toEqual([]);
   });
 
+  it('is read for a PCI-X function with 4096 bytes (PCI-X 2.0 has extended space), as lspci does', () => {
+    const cs = new Space(4096).endpoint(0x40).cap(0x40, 0x07, 0).ecap(0x100, 0x01, 0).decode();
+    expect(offsets(cs.capabilities, true)).toEqual([0x100]);
+    expect(cs.pcie).toBeNull();
+  });
+
   it('ends at a loop', () => {
     const cs = pcie(4096).ecap(0x100, 0x01, 0x140).ecap(0x140, 0x03, 0x100).decode();
     expect(offsets(cs.capabilities, true)).toEqual([0x100, 0x140]);
