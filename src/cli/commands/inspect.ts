@@ -4,7 +4,7 @@ import type { AcsFlags, Device } from '../../core/device.js';
 import { decodeConfigSpace } from '../../pci/config-space.js';
 import type { ConfigSpace } from '../../pci/config-space-types.js';
 import { busResetPossibleInDump, describeFromConfig } from '../../pci/device-from-config.js';
-import { LspciDumpError, readLspciDump } from '../../pci/lspci-dump.js';
+import { LspciDumpError, readLspciDump, type DumpFunction } from '../../pci/lspci-dump.js';
 import { loadPciIds, type PciNames } from '../../pci/pci-ids.js';
 import { globalOptions, printJson } from '../context.js';
 import { usageError } from '../exit-codes.js';
@@ -39,7 +39,7 @@ export function registerInspect(program: Command): void {
 /** Reads and decodes a dump; a file that cannot be read or is not a dump is a usage error (exit 2). */
 export function inspectDump(file: string, names: PciNames): InspectedFunction[] {
   const text = readDumpText(file);
-  let parsed;
+  let parsed: DumpFunction[];
   try {
     parsed = readLspciDump(text);
   } catch (err) {
