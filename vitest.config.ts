@@ -8,6 +8,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Real QEMU guests are heavy under TCG on 2 cores: keep files from piling up.
     maxWorkers: 2,
+    globalSetup: ['./test/support/build-once.ts'],
     reporters: ['default', './test/support/closing-line-reporter.ts'],
   },
 });
