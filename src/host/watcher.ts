@@ -1,0 +1,204 @@
+/**
+ * Re-reads the host periodically and reports only what changed, as `host.*` events.
+ *
+ * An unchanged cycle must be cheap, so each function is first compared on a fingerprint of the
+ * attributes that move at run time: `uevent` (carries DRIVER=), `driver_override`, the entries of
+ * `msi_irqs/` (interrupt mode and vectors) and, where the kernel has it, `reset_method`. Only a
+ * function whose fingerprint moved is read in full and decoded again. The device list itself,
+ * whether an IOMMU is present, what is mounted, the default route and the handlers of
+ * `/proc/interrupts` are compared each cycle too, since protections and modes depend on them.
+ * Assignability depends on other functions (group members, bus neighbours), so when anything
+ * changed every device is judged again, and a device is reported when its record differs.
+ */
+import { Observable, timer, type SchedulerLike } from 'rxjs';
+import { posix as path } from 'node:path';
+import type { Clock } from '../core/clock.js';
+import { systemClock } from '../core/clock.js';
+import type { HotslotEvent } from '../core/events.js';
+import type { HostDevice } from './host-device.js';
+import { parseProcInterrupts } from './interrupts.js';
+import { iommuPresent } from './iommu-groups.js';
+import { describeHost, readHost, type HostInventory, type HostReading, type HostSources, type ViewCache } from './inventory.js';
+import { readInUse, sameInUse } from './protected-devices.js';
+import { listDir, readText } from './sysfs-files.js';
+import { functionPath, listFunctions, PCI_DEVICES, readFunction, type SysfsFunction } from './sysfs-reader.js';
+
+type HostEvent = Extract<HotslotEvent, { type: `host.${string}` }>;
+
+export class HostWatcher {
+  private reading: HostReading | null = null;
+  private inventory: HostInventory | null = null;
+  private readonly cache: ViewCache = new Map();
+  private readonly fingerprints = new Map<string, string>();
+  private readonly dirs = new Map<string, string>();
+  private handlersSignature = '';
+
+  constructor(
+    private readonly src: HostSources,
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  /** The devices as of the last scan or poll. */
+  get current(): HostInventory | null {
+    return this.inventory;
+  }
+
+  /** A full read: the `host.scanned` event that starts a session. */
+  scan(): Extract<HotslotEvent, { type: 'host.scanned' }> {
+    this.fingerprints.clear();
+    this.dirs.clear();
+    // Fingerprints first: a change that lands during the read shows up in the next cycle.
+    for (const bdf of listFunctions(this.src.sysfsRoot)) this.fingerprints.set(bdf, this.fingerprint(bdf, null));
+    this.reading = readHost(this.src);
+    for (const f of this.reading.functions.values()) this.dirs.set(f.bdf, path.join(this.src.sysfsRoot, f.path));
+    this.handlersSignature = handlersSignature(this.reading.interrupts);
+    this.inventory = describeHost(this.reading, this.src, this.cache);
+    return { type: 'host.scanned', at: this.clock.now(), iommu: this.inventory.iommu, devices: this.inventory.devices };
+  }
+
+  /** One cycle: events for what changed since the last scan or poll; none when nothing did. */
+  poll(): HostEvent[] {
+    if (!this.reading || !this.inventory) return [this.scan()];
+    const reading = this.reading;
+    const root = this.src.sysfsRoot;
+    let changed = false;
+
+    const now = listFunctions(root);
+    const present = new Set(now);
+    const touchedPfs = new Set<string>();
+    for (const bdf of [...reading.functions.keys()]) {
+      if (present.has(bdf)) continue;
+      const gone = reading.functions.get(bdf);
+      if (gone?.physfn) touchedPfs.add(gone.physfn);
+      reading.functions.delete(bdf);
+      this.fingerprints.delete(bdf);
+      this.dirs.delete(bdf);
+      changed = true;
+    }
+    for (const bdf of now) {
+      const known = reading.functions.get(bdf) ?? null;
+      const fp = this.fingerprint(bdf, known);
+      if (known && fp === this.fingerprints.get(bdf)) continue;
+      if (this.reread(bdf, fp)) {
+        const fresh = reading.functions.get(bdf);
+        if (!known && fresh?.physfn) touchedPfs.add(fresh.physfn);
+        changed = true;
+      } else if (known) {
+        changed = true;
+      }
+    }
+    // VFs came or went: their PF's sriov_numvfs moved with them.
+    for (const pf of touchedPfs) if (reading.functions.has(pf)) this.reread(pf, this.fingerprint(pf, null));
+
+    const iommu = iommuPresent(root);
+    const inUse = readInUse(this.src.procRoot);
+    const interrupts = readText(path.join(this.src.procRoot, 'interrupts'));
+    const signature = handlersSignature(interrupts);
+    if (iommu !== reading.iommu || !sameInUse(inUse, reading.inUse) || signature !== this.handlersSignature) changed = true;
+    reading.iommu = iommu;
+    reading.inUse = inUse;
+    reading.interrupts = interrupts;
+    this.handlersSignature = signature;
+    if (!changed) return [];
+
+    const before = this.inventory;
+    const after = describeHost(reading, this.src, this.cache);
+    this.inventory = after;
+    return diffInventories(before, after, this.clock.now());
+  }
+
+  /** Reads one function in full; false (and forgotten) when it is gone. */
+  private reread(bdf: string, fp: string): boolean {
+    const reading = this.reading;
+    if (!reading) return false;
+    const fresh = readFunction(this.src.sysfsRoot, bdf);
+    if (!fresh) {
+      reading.functions.delete(bdf);
+      this.fingerprints.delete(bdf);
+      this.dirs.delete(bdf);
+      return false;
+    }
+    reading.functions.set(bdf, fresh);
+    this.fingerprints.set(bdf, fp);
+    this.dirs.set(bdf, path.join(this.src.sysfsRoot, fresh.path));
+    return true;
+  }
+
+  /**
+   * What moves at run time, in a few reads. `reset_method` is read only where the kernel has it
+   * (it never appears later); for a function not read yet it is tried, and absent reads as ''.
+   */
+  private fingerprint(bdf: string, known: SysfsFunction | null): string {
+    let dir = this.dirs.get(bdf);
+    if (!dir) {
+      const rel = functionPath(this.src.sysfsRoot, bdf) ?? path.join(PCI_DEVICES, bdf);
+      dir = path.join(this.src.sysfsRoot, rel);
+    }
+    const uevent = readText(path.join(dir, 'uevent')) ?? '';
+    const override = readText(path.join(dir, 'driver_override')) ?? '';
+    const msi = listDir(path.join(dir, 'msi_irqs'))?.join(',') ?? '-';
+    const reset = !known || known.resetMethods !== null ? (readText(path.join(dir, 'reset_method')) ?? '') : '';
+    return `${uevent}\u0000${override}\u0000${msi}\u0000${reset}`;
+  }
+}
+
+/** Only the handler names matter (who shares a line, whether vfio armed INTx), not the counters. */
+function handlersSignature(text: string | null): string {
+  const parts: string[] = [];
+  for (const [irq, line] of parseProcInterrupts(text)) parts.push(`${irq}:${line.handlers.join(',')}`);
+  return parts.join(';');
+}
+
+/** Added, removed and changed devices between two inventories, with the top-level fields that differ. */
+export function diffInventories(before: HostInventory, after: HostInventory, at: number): HostEvent[] {
+  const events: HostEvent[] = [];
+  for (const d of before.devices) if (!after.byBdf.has(d.bdf)) events.push({ type: 'host.device.removed', at, bdf: d.bdf });
+  for (const d of after.devices) {
+    const old = before.byBdf.get(d.bdf);
+    if (!old) {
+      events.push({ type: 'host.device.added', at, device: d });
+      continue;
+    }
+    const fields = changedFields(old, d);
+    if (fields.length > 0) events.push({ type: 'host.device.changed', at, device: d, fields });
+  }
+  if (before.iommu !== after.iommu) events.unshift({ type: 'host.scanned', at, iommu: after.iommu, devices: after.devices });
+  return events;
+}
+
+export function changedFields(a: HostDevice, b: HostDevice): string[] {
+  const fields: string[] = [];
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof HostDevice>;
+  for (const k of keys) {
+    if (a[k] === b[k]) continue;
+    if (JSON.stringify(a[k]) !== JSON.stringify(b[k])) fields.push(k);
+  }
+  return fields;
+}
+
+export interface WatchOptions {
+  /** Milliseconds between cycles. */
+  intervalMs?: number;
+  /** Time source for the cycles (tests pass a virtual-time scheduler). */
+  scheduler?: SchedulerLike;
+  clock?: Clock;
+}
+
+/**
+ * `host.scanned` at once, then the changes of each cycle. Reading is synchronous and short, so a
+ * cycle never overlaps the next.
+ */
+export function watchHost(src: HostSources, opts: WatchOptions = {}): Observable<HostEvent> {
+  return new Observable<HostEvent>((subscriber) => {
+    const watcher = new HostWatcher(src, opts.clock);
+    const sub = timer(0, opts.intervalMs ?? 2000, opts.scheduler).subscribe((tick) => {
+      try {
+        if (tick === 0) subscriber.next(watcher.scan());
+        else for (const e of watcher.poll()) subscriber.next(e);
+      } catch (err) {
+        subscriber.error(err);
+      }
+    });
+    return () => sub.unsubscribe();
+  });
+}
