@@ -424,6 +424,8 @@ function describeClose(why: TransportClose): string {
     case 'eof':
       return why.midMessage ? 'QEMU closed the connection in the middle of a message' : 'QEMU closed the connection';
     case 'socket-error':
+      // A QEMU that dies with our command unread in its socket resets the connection.
+      if (why.error.code === 'ECONNRESET' || why.error.code === 'EPIPE') return `QEMU closed the connection (${describeSocketError(why.error)})`;
       return `socket error: ${describeSocketError(why.error)}`;
     case 'protocol':
       return `protocol error: ${why.detail}`;

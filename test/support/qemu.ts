@@ -7,8 +7,9 @@ import { join } from 'node:path';
 
 /**
  * Starts a real qemu-system-x86_64 for tests: a q35 machine under TCG with no devices but a few
- * empty pcie-root-ports (rp1, rp2, ...), no disk and no kernel. By default it is held before the
- * first instruction (-S), which costs no CPU and still answers QMP and accepts hotplug.
+ * empty pcie-root-ports (rp1, rp2, ...), no disk and no kernel. It runs its firmware (SeaBIOS),
+ * which numbers the buses behind the root ports within a moment and then idles: until then
+ * query-pci cannot show what is plugged behind a root port (see waitForPciEnumeration).
  * A missing QEMU fails the test loudly; it is never a reason to skip.
  */
 export interface QemuOptions {
@@ -18,7 +19,7 @@ export interface QemuOptions {
   qmpSockets?: number;
   /** Also listen for QMP on a free TCP port on 127.0.0.1. */
   qmpTcp?: boolean;
-  /** Start held (-S); default true. */
+  /** Start held before the first instruction (-S): no CPU used, but buses stay unnumbered. Default false. */
   paused?: boolean;
   memoryMb?: number;
   extraArgs?: string[];
@@ -75,7 +76,7 @@ export async function startQemu(options: QemuOptions = {}): Promise<RunningQemu>
     '-display', 'none',
     '-m', String(options.memoryMb ?? 64),
     '-name', `hotslot-test-${process.pid}`,
-    ...(options.paused === false ? [] : ['-S']),
+    ...(options.paused ? ['-S'] : []),
     // QEMU opens chardevs in command-line order: once the unix sockets exist, the TCP one listens.
     ...(qmpTcp ? ['-qmp', `tcp:${qmpTcp},server=on,wait=off`] : []),
     ...qmpSockets.flatMap((path) => ['-qmp', `unix:${path},server=on,wait=off`]),
@@ -174,6 +175,26 @@ export async function installedQemuVersion(): Promise<{ major: number; minor: nu
   const match = /version (\d+)\.(\d+)\.(\d+)/.exec(output);
   if (!match) throw new Error(`cannot read the version from ${QEMU_BINARY} --version: ${output}`);
   return { major: Number(match[1]), minor: Number(match[2]), micro: Number(match[3]) };
+}
+
+/**
+ * Waits until the firmware has numbered the bus behind every root port, so that query-pci lists
+ * the devices plugged there. `execute` runs one QMP command (any client will do).
+ */
+export async function waitForPciEnumeration(execute: (command: string) => Promise<unknown>, timeoutMs = 20_000): Promise<void> {
+  interface Bridge {
+    qdev_id: string;
+    class_info: { class: number };
+    pci_bridge?: { bus: { secondary: number } };
+  }
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const buses = (await execute('query-pci')) as Array<{ devices: Bridge[] }>;
+    const rootPorts = buses.flatMap((b) => b.devices).filter((d) => d.pci_bridge !== undefined);
+    if (rootPorts.every((d) => d.pci_bridge!.bus.secondary !== 0)) return;
+    if (Date.now() >= deadline) throw new Error(`the firmware did not number the buses behind the root ports within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boolean> {
