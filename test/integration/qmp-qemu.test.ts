@@ -104,7 +104,7 @@ describe('QMP client against a real QEMU', () => {
   });
 
   it('fails a command QEMU cannot parse (an error without id) and closes only that connection', async () => {
-    const second = await connectQmp(unixEndpoint(qemu.qmpSockets[1]!));
+    const second = await connectQmp(unixEndpoint(qemu.qmpSockets[1]));
     let deep: Record<string, unknown> = { leaf: 1 };
     for (let i = 0; i < 1100; i++) deep = { a: deep };
     const error = await second.execute('device_add', deep).catch((e: unknown) => e);
@@ -114,7 +114,7 @@ describe('QMP client against a real QEMU', () => {
     expect(state.error).toBeInstanceOf(ProtocolError);
     // The other monitor never noticed, and a new connection to the same socket works.
     expect(await client.execute('query-status')).toMatchObject({ running: true });
-    const third = await connectQmp(unixEndpoint(qemu.qmpSockets[1]!));
+    const third = await connectQmp(unixEndpoint(qemu.qmpSockets[1]));
     expect(await third.execute('query-status')).toMatchObject({ running: true });
     await third.close();
   });
