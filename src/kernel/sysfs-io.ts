@@ -1,0 +1,92 @@
+/**
+ * How a port touches files: the real kernel's sysfs, a recorder for `--dry-run`, or the
+ * simulator. The port's logic (which file, which value, in which order) is the same for all.
+ */
+import { constants, promises as fs } from 'node:fs';
+import type { SysfsWrite } from './kernel-port.js';
+
+export interface SysfsIo {
+  /** Writes `w.value` to `w.path`; rejects with an error carrying the errno as `code`. */
+  write(w: SysfsWrite): Promise<void>;
+  /** The file's text, or null when it does not exist. */
+  readText(path: string): Promise<string | null>;
+  /** A symlink's target, or null when there is no link. */
+  readLink(path: string): Promise<string | null>;
+  /** Whether the path exists (following links). */
+  exists(path: string): Promise<boolean>;
+}
+
+function isMissing(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+/** Reads as everyone does; shared by the real, recording and simulated I/O. */
+export const fileReads: Pick<SysfsIo, 'readText' | 'readLink' | 'exists'> = {
+  async readText(path) {
+    try {
+      return await fs.readFile(path, 'utf8');
+    } catch (err) {
+      if (isMissing(err)) return null;
+      throw err;
+    }
+  },
+  async readLink(path) {
+    try {
+      return await fs.readlink(path);
+    } catch (err) {
+      if (isMissing(err) || (err as { code?: unknown }).code === 'EINVAL') return null;
+      throw err;
+    }
+  },
+  async exists(path) {
+    try {
+      await fs.stat(path);
+      return true;
+    } catch (err) {
+      if (isMissing(err)) return false;
+      throw err;
+    }
+  },
+};
+
+/**
+ * Writes the way `echo` into sysfs does, but without ever creating a file: one open for writing
+ * (truncating, which sysfs ignores), one write(2) of the whole value, so the kernel sees it in
+ * a single store call and its errno comes back from that call.
+ */
+export async function writeSysfsFile(path: string, value: string): Promise<void> {
+  const handle = await fs.open(path, constants.O_WRONLY | constants.O_TRUNC);
+  try {
+    const buf = Buffer.from(value, 'utf8');
+    const { bytesWritten } = await handle.write(buf, 0, buf.length, null);
+    if (bytesWritten !== buf.length) {
+      throw Object.assign(new Error(`short write to ${path}`), { code: 'EIO' });
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+export const realIo: SysfsIo = {
+  ...fileReads,
+  write: (w) => writeSysfsFile(w.path, w.value),
+};
+
+/**
+ * Records writes and performs none. A write to a file that does not exist fails as it would
+ * for real (ENOENT), so a dry run lists only writes the kernel would receive.
+ */
+export class RecordingIo implements SysfsIo {
+  readonly writes: SysfsWrite[] = [];
+  readText = fileReads.readText;
+  readLink = fileReads.readLink;
+  exists = fileReads.exists;
+
+  async write(w: SysfsWrite): Promise<void> {
+    if (!(await this.exists(w.path))) {
+      throw Object.assign(new Error(`no such file: ${w.path}`), { code: 'ENOENT' });
+    }
+    this.writes.push({ ...w });
+  }
+}
