@@ -315,7 +315,11 @@ describe('simulated kernel on the boot snapshot', () => {
 
   it('a bind slower than the wait times out with a clear error, and completes later', async () => {
     const clock = manualClock(1_000_000);
-    const slow = SimulatedKernel.open(root, { clock, sleep: async (ms) => clock.advance(ms) });
+    const sleep = (ms: number) => {
+      clock.advance(ms);
+      return Promise.resolve();
+    };
+    const slow = SimulatedKernel.open(root, { clock, sleep });
     slow.setBindDelay(5000, 'vfio-pci');
     const p = slow.port;
     await p.unbind(E1000E);
