@@ -105,5 +105,6 @@ export function writeError(w: SysfsWrite, code: string, opts: { label?: string; 
 
 /** The error for a failure that is not one write (a wait, a missing file seen by a read). */
 export function stateError(op: KernelOp, bdf: string, path: string, code: string, text: string): KernelError {
-  return new KernelError(op, bdf, path, code, `${text} (${code}; ${path})`);
+  const where = text.includes(code) ? path : `${code}; ${path}`;
+  return new KernelError(op, bdf, path, code, `${text} (${where})`);
 }

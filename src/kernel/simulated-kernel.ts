@@ -41,6 +41,21 @@ const VF_DRIVERS: Record<string, string> = {
   qede: 'qede',
 };
 
+/**
+ * Drivers of the devices QEMU emulates in the lab, for a tree first seen with such a device on a
+ * stub (the `assigned` snapshot's e1000e): nothing in sysfs says whose it was. Used only when the
+ * tree has that driver loaded and no device of the same id shows its driver.
+ */
+const WELL_KNOWN_DRIVERS: Record<string, string> = {
+  '8086:10d3': 'e1000e',
+  '8086:100e': 'e1000',
+  '8086:10c9': 'igb',
+  '8086:10ca': 'igbvf',
+  '1b36:0010': 'nvme',
+  '1af4:1000': 'virtio-pci',
+  '1af4:1041': 'virtio-pci',
+};
+
 const SYSFS_MAGIC = 0x62656572;
 
 export interface SimOptions extends PortOptions {
@@ -423,6 +438,11 @@ export class SimulatedKernel implements SysfsIo {
       if (driver !== null && !STUB_DRIVERS.has(driver)) state.natives[this.tree.deviceId(bdf)] ??= driver;
       const methods = parseMethods(this.tree.readAttr(bdf, 'reset_method'));
       if (methods !== null) state.resetDefaults[bdf] = methods;
+    }
+    for (const bdf of this.tree.listDevices()) {
+      const id = this.tree.deviceId(bdf);
+      const known = WELL_KNOWN_DRIVERS[id];
+      if (state.natives[id] === undefined && known !== undefined && this.tree.hasDriver(known)) state.natives[id] = known;
     }
     Object.assign(state.natives, extra);
     return state;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/core/clock.js';
+import { scanHost } from '../../src/host/index.js';
 import { KernelError, SimulatedKernel, openKernel, type KernelPort } from '../../src/kernel/index.js';
 import { extractLabSnapshot, type LabSnapshot } from '../support/lab-snapshot.js';
 
@@ -90,6 +91,19 @@ describe('simulated kernel on the boot snapshot', () => {
     expect(await lspciDriver(root, E1000E)).toBe('e1000e');
   });
 
+  it('the host reader sees what the simulator did: vfio-pci owner, override, VFs with groups and a physfn', async () => {
+    await port.unbind(E1000E);
+    await port.setDriverOverride(E1000E, 'vfio-pci');
+    await port.driversProbe(E1000E);
+    await port.setNumVfs(IGB, 2);
+    const inv = scanHost({ sysfsRoot: root, procRoot: snap.procRoot });
+    const nic = inv.byBdf.get(E1000E);
+    expect(nic).toMatchObject({ driver: 'vfio-pci', driverOverride: 'vfio-pci', owner: { kind: 'vfio' }, iommuGroup: 9 });
+    expect(inv.byBdf.get(IGB)).toMatchObject({ sriov: { numVFs: 2 }, virtfns: ['0000:01:10.0', '0000:01:10.2'] });
+    expect(inv.byBdf.get('0000:01:10.2')).toMatchObject({ driver: 'igbvf', physfn: IGB, iommuGroup: 13, vendorId: '0x8086', deviceId: '0x10ca' });
+    expect(inv.groups.get(12)).toEqual(['0000:01:10.0']);
+  });
+
   it('an unbound device with no override goes home to its own driver at drivers_probe', async () => {
     await port.unbind(NVME);
     expect(await port.currentDriver(NVME)).toBeNull();
@@ -121,7 +135,7 @@ describe('simulated kernel on the boot snapshot', () => {
     expect(err.code).toBe('EINVAL');
     expect(err.bdf).toBe(E1000E);
     expect(err.message).toBe(
-      `binding ${E1000E} to vfio-pci failed: the kernel refused (EINVAL: vfio-pci needs an IOMMU group and this function has none; it stays unbound) (EINVAL; ${join(root, 'bus/pci/devices', E1000E, 'iommu_group')})`,
+      `binding ${E1000E} to vfio-pci failed: the kernel refused (EINVAL: vfio-pci needs an IOMMU group and this function has none; it stays unbound) (${join(root, 'bus/pci/devices', E1000E, 'iommu_group')})`,
     );
     expect(await port.currentDriver(E1000E)).toBeNull();
     expect(await lspciDriver(root, E1000E)).toBeNull();
@@ -383,5 +397,44 @@ describe('simulated kernel state across commands', () => {
 
   it('the simulator refuses a directory that is not a sysfs tree', () => {
     expect(() => SimulatedKernel.open(snap.procRoot)).toThrow(/is not a sysfs tree/);
+  });
+});
+
+describe('simulated kernel on the assigned snapshot', () => {
+  let snap: LabSnapshot;
+  let root: string;
+  let port: KernelPort;
+  beforeEach(async () => {
+    snap = await extractLabSnapshot('assigned');
+    root = snap.sysfsRoot;
+    port = SimulatedKernel.open(root).port;
+  });
+  afterEach(() => snap.remove());
+
+  it('returns devices found on vfio-pci to their own drivers: e1000e, e1000 (its sibling’s), igbvf', async () => {
+    for (const [bdf, home] of [
+      [E1000E, 'e1000e'],
+      [E1000_A, 'e1000'],
+      ['0000:01:10.0', 'igbvf'],
+    ]) {
+      expect(await port.currentDriver(bdf)).toBe('vfio-pci');
+      expect(await port.driverOverride(bdf)).toBe('vfio-pci');
+      await port.clearDriverOverride(bdf);
+      await port.unbind(bdf);
+      await port.driversProbe(bdf);
+      await port.waitForDriver(bdf, home, { timeoutMs: 100 });
+      expect(await lspciDriver(root, bdf)).toBe(home);
+    }
+  });
+
+  it('setting the VF count to 0 removes both VFs with the netdev of the igbvf one; 2 again reuses groups 12 and 13', async () => {
+    expect(classNetInto(root, '0000:01:10.2')).toEqual(['eth4']);
+    await port.setNumVfs(IGB, 0);
+    expect(await port.exists('0000:01:10.0')).toBe(false);
+    expect(await port.exists('0000:01:10.2')).toBe(false);
+    expect(existsSync(join(root, 'class/net/eth4'))).toBe(false);
+    await port.setNumVfs(IGB, 2);
+    expect(await port.iommuGroup('0000:01:10.0')).toBe('12');
+    expect(await port.iommuGroup('0000:01:10.2')).toBe('13');
   });
 });
