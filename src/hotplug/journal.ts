@@ -28,6 +28,9 @@ export type JournalRecord =
       guest?: string;
       /** The guest the devices come from (detach, move). */
       fromGuest?: string;
+      /** QMP sockets, so that `recover` can ask the guests even when started without --guest. */
+      guestSocket?: string;
+      fromGuestSocket?: string;
       qdevIds?: Record<string, string>;
     }
   | { kind: 'step'; opId: string; at: string; step: string; bdf?: string; detail?: string }

@@ -1,0 +1,97 @@
+import type { GuestPciDevice } from '../core/state.js';
+import { ExecuteError } from '../qmp/index.js';
+
+/** Anything that can run a QMP command: a client, or a dry run's recorder. */
+export interface QmpExecutor {
+  execute<T = unknown>(command: string, args?: Record<string, unknown>, options?: { timeoutMs?: number }): Promise<T>;
+}
+
+/** The parts of QEMU's `query-pci` answer that hotslot reads (qapi/misc-target.json, PciInfo). */
+interface QueryPciDevice {
+  bus: number;
+  slot: number;
+  function: number;
+  class_info: { class: number; desc?: string };
+  id: { vendor: number; device: number };
+  qdev_id: string;
+  pci_bridge?: { bus: { number: number }; devices?: QueryPciDevice[] };
+}
+
+interface QueryPciBus {
+  bus: number;
+  devices: QueryPciDevice[];
+}
+
+/** QEMU's pcie-root-port (Red Hat vendor 0x1b36, device 0x000c): the slot a PCIe device is hot-plugged into. */
+const ROOT_PORT = { vendor: 0x1b36, device: 0x000c };
+
+export interface GuestPciView {
+  devices: GuestPciDevice[];
+  /** qdev ids of pcie-root-ports with nothing below them. */
+  freeSlots: string[];
+  /** qdev id -> the guest bus number below that root port. */
+  rootPorts: Map<string, { secondaryBus: number; empty: boolean }>;
+}
+
+function walk(devices: QueryPciDevice[], out: QueryPciDevice[]): void {
+  for (const d of devices) {
+    out.push(d);
+    if (d.pci_bridge?.devices) walk(d.pci_bridge.devices, out);
+  }
+}
+
+/** Flattens `query-pci` and finds the empty root ports. */
+export function readQueryPci(buses: QueryPciBus[]): { all: QueryPciDevice[]; freeSlots: string[]; rootPorts: GuestPciView['rootPorts'] } {
+  const all: QueryPciDevice[] = [];
+  for (const b of buses) walk(b.devices, all);
+  const rootPorts: GuestPciView['rootPorts'] = new Map();
+  const freeSlots: string[] = [];
+  for (const d of all) {
+    if (d.id.vendor !== ROOT_PORT.vendor || d.id.device !== ROOT_PORT.device || !d.qdev_id || !d.pci_bridge) continue;
+    const empty = (d.pci_bridge.devices ?? []).length === 0;
+    rootPorts.set(d.qdev_id, { secondaryBus: d.pci_bridge.bus.number, empty });
+    if (empty) freeSlots.push(d.qdev_id);
+  }
+  return { all, freeSlots, rootPorts };
+}
+
+async function qomGet(client: QmpExecutor, path: string, property: string): Promise<unknown> {
+  try {
+    return await client.execute('qom-get', { path, property }, { timeoutMs: 5_000 });
+  } catch (err) {
+    if (err instanceof ExecuteError) return null;
+    throw err;
+  }
+}
+
+/**
+ * The guest's PCI devices, with the host BDF of each vfio-pci one (`qom-get` of `host` on
+ * `/machine/peripheral/ID`), and its free hotplug slots.
+ */
+export async function readGuestPci(client: QmpExecutor): Promise<GuestPciView> {
+  const buses = await client.execute<QueryPciBus[]>('query-pci', undefined, { timeoutMs: 10_000 });
+  const { all, freeSlots, rootPorts } = readQueryPci(buses);
+  const devices: GuestPciDevice[] = [];
+  for (const d of all) {
+    let hostBdf: string | null = null;
+    if (d.qdev_id) {
+      const path = `/machine/peripheral/${d.qdev_id}`;
+      const type = await qomGet(client, path, 'type');
+      if (type === 'vfio-pci') {
+        const host = await qomGet(client, path, 'host');
+        hostBdf = typeof host === 'string' && host !== '' ? host.toLowerCase() : null;
+      }
+    }
+    devices.push({
+      qdevId: d.qdev_id || null,
+      bus: d.bus,
+      slot: d.slot,
+      function: d.function,
+      classDescription: d.class_info.desc ?? null,
+      vendorId: d.id.vendor,
+      deviceId: d.id.device,
+      hostBdf,
+    });
+  }
+  return { devices, freeSlots, rootPorts };
+}

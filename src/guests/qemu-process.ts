@@ -1,0 +1,65 @@
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * Which process serves a QMP unix socket, and whether it may lock its memory. vfio pins all guest
+ * RAM, so the QEMU process's RLIMIT_MEMLOCK must cover it or `device_add` fails deep in QEMU.
+ */
+
+/** The pid listening on a unix socket path: /proc/net/unix gives the inode, /proc/PID/fd the owner. */
+export function pidListeningOn(socketPath: string, procRoot = '/proc'): number | null {
+  let table: string;
+  try {
+    table = readFileSync(join(procRoot, 'net', 'unix'), 'utf8');
+  } catch {
+    return null;
+  }
+  const inodes = new Set<string>();
+  for (const line of table.split('\n').slice(1)) {
+    const cols = line.trim().split(/\s+/);
+    // Num RefCount Protocol Flags Type St Inode Path; flag 00010000 is __SO_ACCEPTCON (listening).
+    if (cols.length >= 8 && cols[7] === socketPath && cols[3] === '00010000') inodes.add(cols[6]);
+  }
+  if (inodes.size === 0) return null;
+  let pids: string[];
+  try {
+    pids = readdirSync(procRoot).filter((p) => /^\d+$/.test(p));
+  } catch {
+    return null;
+  }
+  for (const pid of pids) {
+    let fds: string[];
+    try {
+      fds = readdirSync(join(procRoot, pid, 'fd'));
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      let link: string;
+      try {
+        link = readlinkSync(join(procRoot, pid, 'fd', fd));
+      } catch {
+        continue;
+      }
+      const m = /^socket:\[(\d+)\]$/.exec(link);
+      if (m && inodes.has(m[1])) return Number(pid);
+    }
+  }
+  return null;
+}
+
+/** RLIMIT_MEMLOCK soft limit in bytes (Infinity for unlimited), or null when unreadable. */
+export function memlockLimit(pid: number, procRoot = '/proc'): number | null {
+  let text: string;
+  try {
+    text = readFileSync(join(procRoot, String(pid), 'limits'), 'utf8');
+  } catch {
+    return null;
+  }
+  const line = text.split('\n').find((l) => l.startsWith('Max locked memory'));
+  if (!line) return null;
+  const soft = line.slice('Max locked memory'.length).trim().split(/\s+/)[0];
+  if (soft === 'unlimited') return Infinity;
+  const n = Number(soft);
+  return Number.isFinite(n) ? n : null;
+}

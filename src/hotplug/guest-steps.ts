@@ -1,0 +1,113 @@
+import { readGuestPci } from '../guests/guest-pci.js';
+import { eventMatching, ExecuteError } from '../qmp/index.js';
+import { errorText, StuckError } from './errors.js';
+import type { OperationRun } from './operation-run.js';
+import type { QmpSender } from './qmp-sender.js';
+
+export interface GuestStepTimeouts {
+  /** How long a guest has to release a device after `device_del`. */
+  unplugMs: number;
+  /** QEMU refuses a second `device_del` while the first is pending; after its window, one re-send. */
+  resendAfterMs: number;
+  pollMs: number;
+}
+
+export interface HotplugTarget {
+  name: string;
+  qmp: QmpSender;
+}
+
+/** The qdev id hotslot gives a host device in a guest: stable, readable, and a valid QOM name. */
+export const qdevIdFor = (bdf: string) => `hs-${bdf.replace(/[:.]/g, '-')}`;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+async function hasDevice(guest: HotplugTarget, qdevId: string): Promise<boolean> {
+  const view = await readGuestPci(guest.qmp);
+  return view.devices.some((d) => d.qdevId === qdevId);
+}
+
+/**
+ * `device_del`, then wait until the guest has really let go: `DEVICE_DELETED`, or the device gone
+ * from `query-pci` (x86 PCIe guests that refuse an unplug send no event at all). One re-send after
+ * QEMU's pending window; past the timeout the device is stuck with the guest.
+ */
+export async function unplug(guest: HotplugTarget, qdevId: string, bdf: string, t: GuestStepTimeouts, dryRun: boolean): Promise<string> {
+  const started = performance.now();
+  const deleted = guest.qmp.waitForEvent(eventMatching('DEVICE_DELETED', { device: qdevId }), {
+    timeoutMs: t.unplugMs,
+    description: `DEVICE_DELETED for ${qdevId}`,
+  });
+  let eventSeen = false;
+  deleted.then(
+    () => (eventSeen = true),
+    () => undefined,
+  );
+  await guest.qmp.execute('device_del', { id: qdevId });
+  if (dryRun) return 'dry run';
+  let resent = false;
+  while (performance.now() - started < t.unplugMs) {
+    if (eventSeen) return 'DEVICE_DELETED';
+    if (!(await hasDevice(guest, qdevId))) return 'gone from query-pci';
+    if (!resent && performance.now() - started >= t.resendAfterMs) {
+      resent = true;
+      try {
+        await guest.qmp.execute('device_del', { id: qdevId });
+      } catch (err) {
+        // "is already in the process of unplug" is the expected answer while the first request is pending.
+        if (!(err instanceof ExecuteError)) throw err;
+      }
+    }
+    await Promise.race([deleted.catch(() => undefined), sleep(t.pollMs)]);
+  }
+  if (eventSeen) return 'DEVICE_DELETED';
+  throw new StuckError(
+    bdf,
+    `guest ${guest.name} did not release ${bdf} (${qdevId}) within ${Math.round(t.unplugMs / 1000)} s of device_del; ` +
+      `it stays with the guest. Check that the guest OS handles PCI hotplug (ACPI or pciehp), then run \`hotslot detach ${bdf}\` again, ` +
+      `or shut the guest down: hotslot returns its devices to the host when QEMU exits`,
+  );
+}
+
+export async function deviceAddStep(
+  run: OperationRun,
+  guest: HotplugTarget,
+  bdf: string,
+  bus: string,
+  t: GuestStepTimeouts,
+  dryRun: boolean,
+): Promise<string> {
+  const id = qdevIdFor(bdf);
+  await run.step(
+    'device_add',
+    bdf,
+    async () => {
+      await guest.qmp.execute('device_add', { driver: 'vfio-pci', host: bdf, id, bus }, { timeoutMs: 60_000 });
+      return `${id} on ${bus} in ${guest.name}`;
+    },
+    async () => {
+      await unplug(guest, id, bdf, t, dryRun);
+    },
+  );
+  if (!dryRun) {
+    await run.step('confirm in guest', bdf, async () => {
+      const view = await readGuestPci(guest.qmp);
+      const d = view.devices.find((x) => x.qdevId === id);
+      if (!d) throw new Error(`guest ${guest.name} accepted device_add but query-pci does not show ${id}`);
+      if (d.hostBdf !== bdf) throw new Error(`guest ${guest.name} shows ${id} holding ${d.hostBdf ?? 'no host device'}, not ${bdf}`);
+      return `bus ${d.bus} slot ${d.slot}`;
+    });
+  }
+  return id;
+}
+
+export async function deviceDelStep(run: OperationRun, guest: HotplugTarget, qdevId: string, bdf: string, t: GuestStepTimeouts, dryRun: boolean): Promise<void> {
+  const t0 = performance.now();
+  try {
+    await run.step('device_del', bdf, () => unplug(guest, qdevId, bdf, t, dryRun));
+  } catch (err) {
+    const cause = (err as { cause?: unknown }).cause;
+    if (cause instanceof StuckError) throw cause;
+    throw new Error(`${errorText(err)} (after ${Math.round(performance.now() - t0)} ms)`);
+  }
+}

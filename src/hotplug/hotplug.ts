@@ -1,0 +1,390 @@
+import type { Clock } from '../core/clock.js';
+import type { Reason } from '../core/device.js';
+import type { HotslotEvent } from '../core/events.js';
+import type { OperationKind, OperationOutcome } from '../core/operations.js';
+import { readGuestPci, type GuestPciView } from '../guests/guest-pci.js';
+import type { HostInventory } from '../host/inventory.js';
+import type { KernelPort } from '../kernel/index.js';
+import { HotplugInputError, RefusedError, StepFailedError, StuckError, errorText } from './errors.js';
+import { GroupLocks } from './group-lock.js';
+import { deviceAddStep, deviceDelStep, qdevIdFor, type GuestStepTimeouts } from './guest-steps.js';
+import { bindVfioStep, readOrigin, resetStep, restoreHost, returnHostStep, unbindStep, type HostStepTimeouts } from './host-steps.js';
+import type { DeviceOrigin, Journal } from './journal.js';
+import { OperationRun, type StepReport } from './operation-run.js';
+import { blockersFor, holderOf, memlockReason, type HotplugGuest } from './preflight.js';
+
+export type Timeouts = HostStepTimeouts & GuestStepTimeouts;
+
+export const DEFAULT_TIMEOUTS: Timeouts = { driverMs: 10_000, unplugMs: 30_000, resendAfterMs: 5_500, pollMs: 250 };
+
+export interface HotplugDeps {
+  kernel: KernelPort;
+  /** Null in a dry run: nothing happens, so nothing is journalled. */
+  journal: Journal | null;
+  clock: Clock;
+  emit(event: HotslotEvent): void;
+  /** A fresh reading of the host. */
+  scan(): HostInventory;
+  guests: HotplugGuest[];
+  procRoot: string;
+  dryRun: boolean;
+  timeouts?: Partial<Timeouts>;
+  locks?: GroupLocks;
+}
+
+export interface OperationResult {
+  opId: string;
+  op: OperationKind;
+  outcome: OperationOutcome;
+  message: string;
+  bdfs: string[];
+  guest?: string;
+  fromGuest?: string;
+  steps: StepReport[];
+  /** The reset method that ran, per device. */
+  resetMethod: Record<string, string | null>;
+  /** Where each device ended up. */
+  finalOwner: Record<string, { kind: 'host' | 'vfio' | 'guest' | 'none'; guest?: string; driver?: string | null }>;
+  reasons?: Reason[];
+}
+
+export interface AttachOptions {
+  noReset?: boolean;
+  /** Take every endpoint of the device's IOMMU group along. */
+  group?: boolean;
+}
+
+/** attach, detach, move, return, park: the steps of DESIGN.md section 3, with undo on failure. */
+export class Hotplug {
+  private readonly t: Timeouts;
+  private readonly locks: GroupLocks;
+
+  constructor(private readonly deps: HotplugDeps) {
+    this.t = { ...DEFAULT_TIMEOUTS, ...deps.timeouts };
+    this.locks = deps.locks ?? new GroupLocks();
+  }
+
+  private guest(name: string): HotplugGuest {
+    const g = this.deps.guests.find((x) => x.name === name);
+    if (!g) {
+      const known = this.deps.guests.map((x) => x.name);
+      throw new HotplugInputError(`unknown guest ${JSON.stringify(name)} (${known.length ? `known: ${known.join(', ')}` : 'no guest is configured: use --guest NAME=SOCKET'})`);
+    }
+    return g;
+  }
+
+  private device(inv: HostInventory, bdf: string) {
+    const d = inv.byBdf.get(bdf);
+    if (!d) throw new HotplugInputError(`no PCI device ${bdf} on this host (${this.deps.kernel.sysfsRoot}/bus/pci/devices)`);
+    return d;
+  }
+
+  private async views(): Promise<Map<string, GuestPciView>> {
+    const out = new Map<string, GuestPciView>();
+    for (const g of this.deps.guests) {
+      try {
+        out.set(g.name, await readGuestPci(g.qmp));
+      } catch {
+        // an unreachable guest holds nothing we can act on
+      }
+    }
+    return out;
+  }
+
+  private newRun(op: OperationKind): OperationRun {
+    return new OperationRun(op, this.deps.dryRun ? null : this.deps.journal, this.deps.clock, this.deps.emit);
+  }
+
+  private async finalOwners(bdfs: string[]): Promise<OperationResult['finalOwner']> {
+    const views = this.deps.dryRun ? new Map<string, GuestPciView>() : await this.views();
+    const out: OperationResult['finalOwner'] = {};
+    for (const bdf of bdfs) {
+      const h = holderOf(bdf, views);
+      const driver = await this.deps.kernel.currentDriver(bdf);
+      out[bdf] = h ? { kind: 'guest', guest: h.guest, driver } : { kind: driver === 'vfio-pci' ? 'vfio' : driver ? 'host' : 'none', driver };
+    }
+    return out;
+  }
+
+  private async result(
+    run: OperationRun,
+    outcome: OperationOutcome,
+    message: string,
+    bdfs: string[],
+    extra: Partial<OperationResult> = {},
+  ): Promise<OperationResult> {
+    run.finish(outcome, message);
+    const resetMethod: Record<string, string | null> = {};
+    for (const b of bdfs) resetMethod[b] = run.steps.find((s) => s.step === 'reset' && s.bdf === b && s.status === 'ok')?.detail ?? null;
+    return { opId: run.opId, op: run.op, outcome, message, bdfs, steps: run.steps, resetMethod, finalOwner: await this.finalOwners(bdfs), ...extra };
+  }
+
+  /** Runs `body`; on failure rolls back and reports failed (1), or stuck (4) when a guest holds on or an undo failed. */
+  private async guarded(run: OperationRun, bdfs: string[], extra: Partial<OperationResult>, body: () => Promise<string>): Promise<OperationResult> {
+    try {
+      const message = await body();
+      run.commit();
+      return await this.result(run, 'done', message, bdfs, extra);
+    } catch (err) {
+      const stuck = err instanceof StuckError ? err : err instanceof StepFailedError && err.cause instanceof StuckError ? err.cause : null;
+      if (stuck) {
+        run.commit();
+        return this.result(run, 'stuck', stuck.message, bdfs, extra);
+      }
+      const failures = await run.rollback();
+      const what = errorText(err);
+      if (failures.length > 0) {
+        return this.result(run, 'stuck', `${what}; then ${failures.join('; ')}. Run \`hotslot recover\` to finish putting it back`, bdfs, extra);
+      }
+      return this.result(run, 'failed', `${what}; every step was undone`, bdfs, extra);
+    }
+  }
+
+  async attach(bdf: string, guestName: string, opts: AttachOptions = {}): Promise<OperationResult> {
+    const inv = this.deps.scan();
+    const d = this.device(inv, bdf);
+    const guest = this.guest(guestName);
+    const members =
+      opts.group && d.iommuGroup !== null
+        ? (inv.groups.get(d.iommuGroup) ?? [bdf]).filter((b) => inv.byBdf.get(b)?.headerType === 'endpoint')
+        : [bdf];
+    const request = new Set(members);
+    const views = await this.views();
+    const reasons: Reason[] = [];
+    for (const b of members) {
+      reasons.push(...blockersFor(this.device(inv, b), request, { noReset: opts.noReset ?? false }, inv));
+      const h = holderOf(b, views);
+      if (h) reasons.push({ code: 'with-guest', message: `${b} is already with guest ${h.guest} as ${h.qdevId}; detach it or move it` });
+    }
+    const view = views.get(guest.name);
+    if (!view) {
+      reasons.push({ code: 'guest-unreachable', message: `guest ${guest.name} (${guest.socket}) does not answer query-pci` });
+    } else {
+      const status = await guest.qmp.execute<{ status: string }>('query-status');
+      if (status.status !== 'running' && status.status !== 'paused') {
+        reasons.push({ code: 'guest-not-running', message: `guest ${guest.name} is ${status.status}, not running` });
+      }
+      if (view.freeSlots.length < members.length) {
+        reasons.push({
+          code: 'no-free-slot',
+          message:
+            `guest ${guest.name} has ${view.freeSlots.length} empty pcie-root-port(s) and needs ${members.length}: ` +
+            `start QEMU with spare ports, e.g. -device pcie-root-port,id=hp1,bus=pcie.0,chassis=1`,
+        });
+      }
+    }
+    const memlock = await memlockReason(guest, this.deps.procRoot);
+    if (memlock) reasons.push(memlock);
+    const run = this.newRun('attach');
+    if (reasons.length > 0) {
+      run.started(members, guest.name);
+      return this.result(run, 'refused', reasons.map((r) => r.message).join('; '), members, { guest: guest.name, reasons });
+    }
+    const groups = members.map((b) => inv.byBdf.get(b)?.iommuGroup ?? b);
+    return this.locks.run(groups, async () => {
+      const origins: DeviceOrigin[] = [];
+      for (const b of members) origins.push(await readOrigin(this.deps.kernel, b));
+      const qdevIds = Object.fromEntries(members.map((b) => [b, qdevIdFor(b)]));
+      run.record({ devices: origins, guest: guest.name, guestSocket: guest.socket, qdevIds });
+      run.started(members, guest.name);
+      return this.guarded(run, members, { guest: guest.name }, async () => {
+        // Unbind every member first: a bus reset needs the whole bus free.
+        for (const o of origins) await unbindStep(run, this.deps.kernel, o, this.t);
+        for (const o of origins) if (!opts.noReset) await resetStep(run, this.deps.kernel, o.bdf);
+        for (const o of origins) await bindVfioStep(run, this.deps.kernel, o, this.t, true);
+        const slots = [...view!.freeSlots];
+        for (const o of origins) await deviceAddStep(run, guest, o.bdf, slots.shift()!, this.t, this.deps.dryRun);
+        return `${members.join(', ')} ${members.length > 1 ? 'are' : 'is'} with guest ${guest.name}`;
+      });
+    });
+  }
+
+  /** Where a device is now: which guest holds it, under which qdev id and on which root port. */
+  private async locate(bdf: string): Promise<{ guest: HotplugGuest; qdevId: string; slot: string | null } | null> {
+    for (const g of this.deps.guests) {
+      let view: GuestPciView;
+      try {
+        view = await readGuestPci(g.qmp);
+      } catch {
+        continue;
+      }
+      const d = view.devices.find((x) => x.hostBdf === bdf);
+      if (!d) continue;
+      let slot: string | null = null;
+      for (const [id, p] of view.rootPorts) if (p.secondaryBus === d.bus) slot = id;
+      return { guest: g, qdevId: d.qdevId ?? '', slot };
+    }
+    return null;
+  }
+
+  /** The driver a device had before it went to a guest: from the journal, else whatever the kernel picks. */
+  private originOf(bdf: string): DeviceOrigin {
+    const records = this.deps.journal?.read() ?? [];
+    for (let i = records.length - 1; i >= 0; i--) {
+      const r = records[i];
+      if (r.kind !== 'intent') continue;
+      const o = r.devices.find((x) => x.bdf === bdf);
+      if (o && o.driver !== 'vfio-pci') return o;
+    }
+    return { bdf, driver: null, driverOverride: null };
+  }
+
+  /** Settles a device back on the host: original driver when known, else the kernel's choice. */
+  private async home(run: OperationRun, origin: DeviceOrigin): Promise<void> {
+    if (origin.driver !== null) return returnHostStep(run, this.deps.kernel, origin, this.t);
+    await run.step('bind host driver', origin.bdf, async () => {
+      const k = this.deps.kernel;
+      if ((await k.currentDriver(origin.bdf)) !== null) await k.unbind(origin.bdf);
+      await k.clearDriverOverride(origin.bdf);
+      await k.driversProbe(origin.bdf);
+      return `on ${(await k.currentDriver(origin.bdf)) ?? 'no driver (none claims it)'}`;
+    });
+  }
+
+  async detach(bdf: string): Promise<OperationResult> {
+    const inv = this.deps.scan();
+    this.device(inv, bdf);
+    const where = await this.locate(bdf);
+    if (!where) throw new HotplugInputError(`${bdf} is not with any connected guest; use \`hotslot return ${bdf}\` to give a vfio-pci device back to the host`);
+    const origin = this.originOf(bdf);
+    const run = this.newRun('detach');
+    return this.locks.run([inv.byBdf.get(bdf)?.iommuGroup ?? bdf], async () => {
+      run.record({ devices: [origin], fromGuest: where.guest.name, fromGuestSocket: where.guest.socket, qdevIds: { [bdf]: where.qdevId } });
+      run.started([bdf], undefined, where.guest.name);
+      return this.guarded(run, [bdf], { fromGuest: where.guest.name }, async () => {
+        await deviceDelStep(run, where.guest, where.qdevId, bdf, this.t, this.deps.dryRun);
+        await this.resetAfterGuest(run, bdf);
+        await this.home(run, origin);
+        return `${bdf} is back on the host (${(await this.deps.kernel.currentDriver(bdf)) ?? 'no driver'})`;
+      });
+    });
+  }
+
+  /** A reset after a guest let go; its failure is reported but does not keep the device from home. */
+  private async resetAfterGuest(run: OperationRun, bdf: string): Promise<void> {
+    if ((await this.deps.kernel.resetMethods(bdf)) === null) {
+      run.note('reset', bdf, 'skipped', 'no reset method');
+      return;
+    }
+    try {
+      await resetStep(run, this.deps.kernel, bdf);
+    } catch {
+      // recorded as a failed step; returning the device matters more
+    }
+  }
+
+  async move(bdf: string, toName: string): Promise<OperationResult> {
+    const inv = this.deps.scan();
+    this.device(inv, bdf);
+    const to = this.guest(toName);
+    const where = await this.locate(bdf);
+    if (!where) throw new HotplugInputError(`${bdf} is not with any connected guest; use \`hotslot attach ${bdf} ${toName}\``);
+    if (where.guest.name === to.name) throw new HotplugInputError(`${bdf} is already with guest ${to.name}`);
+    const reasons: Reason[] = [];
+    const toView = await readGuestPci(to.qmp).catch(() => null);
+    if (!toView) reasons.push({ code: 'guest-unreachable', message: `guest ${to.name} (${to.socket}) does not answer query-pci` });
+    else if (toView.freeSlots.length === 0) reasons.push({ code: 'no-free-slot', message: `guest ${to.name} has no empty pcie-root-port` });
+    const memlock = await memlockReason(to, this.deps.procRoot);
+    if (memlock) reasons.push(memlock);
+    const run = this.newRun('move');
+    if (reasons.length > 0) {
+      run.started([bdf], to.name, where.guest.name);
+      return this.result(run, 'refused', reasons.map((r) => r.message).join('; '), [bdf], { guest: to.name, fromGuest: where.guest.name, reasons });
+    }
+    const origin = this.originOf(bdf);
+    return this.locks.run([inv.byBdf.get(bdf)?.iommuGroup ?? bdf], async () => {
+      run.record({ devices: [origin], guest: to.name, fromGuest: where.guest.name, guestSocket: to.socket, fromGuestSocket: where.guest.socket, qdevIds: { [bdf]: where.qdevId } });
+      run.started([bdf], to.name, where.guest.name);
+      try {
+        await deviceDelStep(run, where.guest, where.qdevId, bdf, this.t, this.deps.dryRun);
+      } catch (err) {
+        const stuck = err instanceof StuckError;
+        return this.result(run, stuck ? 'stuck' : 'failed', errorText(err), [bdf], { guest: to.name, fromGuest: where.guest.name });
+      }
+      await this.resetAfterGuest(run, bdf);
+      try {
+        await deviceAddStep(run, to, bdf, toView!.freeSlots[0], this.t, this.deps.dryRun);
+        run.commit();
+        return await this.result(run, 'done', `${bdf} moved from ${where.guest.name} to ${to.name}`, [bdf], { guest: to.name, fromGuest: where.guest.name });
+      } catch (err) {
+        await run.rollback();
+        const why = errorText(err);
+        // Put it back where it was; if that fails too, home to the host.
+        if (where.slot) {
+          try {
+            await deviceAddStep(run, where.guest, bdf, where.slot, this.t, this.deps.dryRun);
+            run.commit();
+            return await this.result(run, 'failed', `${why}; ${bdf} is back with ${where.guest.name}`, [bdf], { guest: to.name, fromGuest: where.guest.name });
+          } catch {
+            await run.rollback();
+          }
+        }
+        try {
+          await this.home(run, origin);
+          return await this.result(run, 'failed', `${why}; it could not go back to ${where.guest.name} either, so it is back on the host`, [bdf], {
+            guest: to.name,
+            fromGuest: where.guest.name,
+          });
+        } catch (homeErr) {
+          return this.result(run, 'stuck', `${why}; returning it to the host failed too: ${errorText(homeErr)}. Run \`hotslot recover\``, [bdf], {
+            guest: to.name,
+            fromGuest: where.guest.name,
+          });
+        }
+      }
+    });
+  }
+
+  /** Gives a device back to its host driver: detach when a guest holds it, else undo a park. */
+  async return(bdf: string): Promise<OperationResult> {
+    const inv = this.deps.scan();
+    this.device(inv, bdf);
+    if (await this.locate(bdf)) return this.detach(bdf);
+    const origin = this.originOf(bdf);
+    const current = await this.deps.kernel.currentDriver(bdf);
+    if (current !== 'vfio-pci' && (await this.deps.kernel.driverOverride(bdf)) === origin.driverOverride) {
+      throw new HotplugInputError(`${bdf} is already with the host (${current ?? 'no driver'}); nothing to return`);
+    }
+    const run = this.newRun('return');
+    return this.locks.run([inv.byBdf.get(bdf)?.iommuGroup ?? bdf], async () => {
+      run.record({ devices: [origin] });
+      run.started([bdf]);
+      return this.guarded(run, [bdf], {}, async () => {
+        await this.resetAfterGuest(run, bdf);
+        await this.home(run, origin);
+        return `${bdf} is back on the host (${(await this.deps.kernel.currentDriver(bdf)) ?? 'no driver'})`;
+      });
+    });
+  }
+
+  /** Unbind, reset and bind vfio-pci, for a guest that is not running yet (libvirt's nodedev-detach). */
+  async park(bdf: string, opts: { noReset?: boolean } = {}): Promise<OperationResult> {
+    const inv = this.deps.scan();
+    const d = this.device(inv, bdf);
+    const views = await this.views();
+    const reasons = blockersFor(d, new Set([bdf]), { noReset: opts.noReset ?? false }, inv);
+    const h = holderOf(bdf, views);
+    if (h) reasons.push({ code: 'with-guest', message: `${bdf} is with guest ${h.guest}` });
+    const run = this.newRun('park');
+    if (reasons.length > 0) {
+      run.started([bdf]);
+      return this.result(run, 'refused', reasons.map((r) => r.message).join('; '), [bdf], { reasons });
+    }
+    return this.locks.run([d.iommuGroup ?? bdf], async () => {
+      const origin = await readOrigin(this.deps.kernel, bdf);
+      run.record({ devices: [origin] });
+      run.started([bdf]);
+      return this.guarded(run, [bdf], {}, async () => {
+        await unbindStep(run, this.deps.kernel, origin, this.t);
+        if (!opts.noReset) await resetStep(run, this.deps.kernel, bdf);
+        await bindVfioStep(run, this.deps.kernel, origin, this.t, true);
+        return `${bdf} is parked on vfio-pci`;
+      });
+    });
+  }
+
+  /** Puts a device home regardless of the journal's story (the dashboard's force-return). */
+  async restore(origin: DeviceOrigin): Promise<void> {
+    await restoreHost(this.deps.kernel, origin, this.t);
+  }
+}

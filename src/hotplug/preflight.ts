@@ -1,0 +1,84 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Reason } from '../core/device.js';
+import type { HostDevice } from '../host/host-device.js';
+import type { HostInventory } from '../host/inventory.js';
+import { memlockLimit, pidListeningOn } from '../guests/qemu-process.js';
+import type { GuestPciView } from '../guests/guest-pci.js';
+import type { QmpSender } from './qmp-sender.js';
+
+/** A guest as the hotplug layer sees it. */
+export interface HotplugGuest {
+  name: string;
+  /** Unix socket path, or HOST:PORT. */
+  socket: string;
+  qmp: QmpSender;
+}
+
+/** Reasons in a device's verdict that a request can lift (its group goes together, --no-reset). */
+export function blockersFor(d: HostDevice, request: ReadonlySet<string>, opts: { noReset: boolean }, inv: HostInventory): Reason[] {
+  const out: Reason[] = [];
+  for (const r of d.assignable.reasons) {
+    if (r.severity !== 'blocker') continue;
+    if (r.code === 'no-reset' && opts.noReset) continue;
+    if (r.code === 'with-guest') continue; // decided from the guests themselves
+    if (r.code === 'group-not-viable' || r.code === 'reset-hits-others') {
+      const group = d.iommuGroup === null ? [] : (inv.groups.get(d.iommuGroup) ?? []);
+      const busy = group.filter((b) => {
+        if (b === d.bdf || request.has(b)) return false;
+        const m = inv.byBdf.get(b);
+        return m !== undefined && m.headerType !== 'bridge' && m.owner.kind === 'host';
+      });
+      if (r.code === 'group-not-viable' && busy.length === 0) continue;
+      if (r.code === 'reset-hits-others' && opts.noReset) continue;
+      if (r.code === 'reset-hits-others' && busy.length === 0 && group.length > 1) continue;
+    }
+    out.push({ code: r.code, message: `${d.bdf}: ${r.message}` });
+  }
+  return out;
+}
+
+/** The guest that holds a host device right now, if any. */
+export function holderOf(bdf: string, views: ReadonlyMap<string, GuestPciView>): { guest: string; qdevId: string; bus: number } | null {
+  for (const [guest, view] of views) {
+    const d = view.devices.find((x) => x.hostBdf === bdf);
+    if (d) return { guest, qdevId: d.qdevId ?? '', bus: d.bus };
+  }
+  return null;
+}
+
+function hasIpcLock(pid: number, procRoot: string): boolean {
+  try {
+    const status = readFileSync(join(procRoot, String(pid), 'status'), 'utf8');
+    const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(status);
+    return m !== null && (BigInt('0x' + m[1]) & (1n << 14n)) !== 0n; // CAP_IPC_LOCK
+  } catch {
+    return false;
+  }
+}
+
+const mib = (n: number) => `${Math.round(n / 1048576)} MiB`;
+
+/** vfio pins all guest RAM: the QEMU process must be allowed to lock it. */
+export async function memlockReason(guest: HotplugGuest, procRoot: string): Promise<Reason | null> {
+  if (guest.socket.includes(':') && !guest.socket.startsWith('/')) return null; // TCP: the process is not ours to see
+  const pid = pidListeningOn(guest.socket, procRoot);
+  if (pid === null) return null;
+  if (hasIpcLock(pid, procRoot)) return null;
+  const limit = memlockLimit(pid, procRoot);
+  if (limit === null || limit === Infinity) return null;
+  let ram: number | null = null;
+  try {
+    const m = await guest.qmp.execute<{ 'base-memory'?: number; 'plugged-memory'?: number }>('query-memory-size-summary');
+    ram = (m['base-memory'] ?? 0) + (m['plugged-memory'] ?? 0);
+  } catch {
+    return null;
+  }
+  if (ram === null || limit >= ram) return null;
+  return {
+    code: 'memlock-too-low',
+    message:
+      `guest ${guest.name}'s QEMU (pid ${pid}) may lock only ${mib(limit)} of memory but vfio must pin all ${mib(ram)} of its RAM: ` +
+      `raise it with \`prlimit --pid ${pid} --memlock=unlimited\` (or start QEMU with \`ulimit -l unlimited\`)`,
+  };
+}
