@@ -10,6 +10,7 @@ export { readFunction, listFunctions, type SysfsFunction } from './sysfs-reader.
 export {
   buildHostTree,
   buildSysfs,
+  specsFromConfigDumps,
   addFunctions,
   removeFunction,
   bindDriver,

@@ -104,6 +104,41 @@ export interface BuiltTree {
 
 const hex = (n: number, width: number) => '0x' + n.toString(16).padStart(width, '0');
 
+/**
+ * Functions described by their configuration space alone (an `lspci -xxx` dump of a machine):
+ * ids, class and capabilities come from the bytes, and each function is placed behind the bridge
+ * whose secondary bus it is on, so the tree has the machine's shape. Drivers and groups can be
+ * added to the returned specs.
+ */
+export function specsFromConfigDumps(dumps: readonly { bdf: string; bytes: Uint8Array }[]): FunctionSpec[] {
+  const decoded = dumps.map((d) => ({ bdf: normalizeBdf(d.bdf), bytes: d.bytes, cfg: decodeConfigSpace(d.bytes) }));
+  const bridgeFor = new Map<string, string>();
+  for (const d of decoded) {
+    if (d.cfg.headerType === 'bridge' && d.cfg.secondaryBus) {
+      bridgeFor.set(`${d.bdf.slice(0, 4)}:${d.cfg.secondaryBus.toString(16).padStart(2, '0')}`, d.bdf);
+    }
+  }
+  return decoded.map(({ bdf, bytes, cfg }) => {
+    const parent = bridgeFor.get(bdf.slice(0, 7));
+    return {
+      bdf,
+      ...(parent && parent !== bdf ? { parent } : {}),
+      vendorId: cfg.vendorId,
+      deviceId: cfg.deviceId,
+      classCode: cfg.classCode,
+      revision: cfg.revision,
+      subsystemVendorId: cfg.subsystemVendorId ?? undefined,
+      subsystemDeviceId: cfg.subsystemId ?? undefined,
+      interruptPin: cfg.interruptPin,
+      irq: cfg.interruptLine ?? undefined,
+      // msi_irqs/ shows one vector where the dump has MSI or MSI-X on.
+      msi: cfg.msi ? { vectors: cfg.msi.vectorsCapable, enabled: cfg.msi.enabled ? 1 : 0 } : null,
+      msix: cfg.msix ? { tableSize: cfg.msix.tableSize, enabled: cfg.msix.enabled ? 1 : 0 } : null,
+      config: bytes,
+    };
+  });
+}
+
 /** Builds `root/sys` and `root/proc` from `spec`; `root` is created if needed and must be empty. */
 export function buildHostTree(root: string, spec: HostSpec): BuiltTree {
   const sysfsRoot = path.join(root, 'sys');
@@ -242,13 +277,14 @@ function writeFunction(state: TreeState, p: Placement, multiFunction: boolean): 
   const deviceId = spec.deviceId;
   const classCode = spec.classCode;
   const headerType = spec.headerType ?? fromDump?.headerType ?? (isBridgeClass(classCode) ? 'bridge' : 'endpoint');
+  const dumpPcie: FunctionSpec['pcie'] = fromDump?.pcie?.portType ? { type: fromDump.pcie.portType, flr: fromDump.pcie.flr } : null;
   const pcie =
     spec.pcie !== undefined
       ? spec.pcie
       : fromDump
-        ? null
+        ? dumpPcie
         : { type: (headerType === 'bridge' ? 'root-port' : 'endpoint') as PcieType, flr: false };
-  const pm = spec.pm !== undefined ? spec.pm : fromDump ? null : { noSoftReset: false };
+  const pm = spec.pm !== undefined ? spec.pm : fromDump ? fromDump.pm : { noSoftReset: false };
   const pin = spec.interruptPin !== undefined ? spec.interruptPin : (fromDump?.interruptPin ?? (headerType === 'endpoint' && !spec.physfn ? 'A' : null));
   const line = spec.irq ?? (pin ? state.alloc.nextLine() : 0);
   const bars = (spec.bars ?? []).map((b) => ({ ...b, space: b.space ?? 'mem', address: b.address ?? state.alloc.take(b) }));
