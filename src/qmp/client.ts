@@ -91,6 +91,7 @@ export class QmpClient {
   private readonly maxLineLength: number;
   private readonly reconnect: Required<ReconnectOptions> | null;
   private session: Session | null = null;
+  private lastGreeting: QmpGreeting | null = null;
   private nextId = 1;
   private started = false;
   private closedByClient = false;
@@ -125,7 +126,6 @@ export class QmpClient {
     const state = this.stateSubject.value;
     return state.status === 'ready' ? state.greeting : this.lastGreeting;
   }
-  private lastGreeting: QmpGreeting | null = null;
 
   /**
    * Connects, reads the greeting and negotiates capabilities. Called once per client.

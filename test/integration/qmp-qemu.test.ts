@@ -1,4 +1,7 @@
 import { firstValueFrom, filter } from 'rxjs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   ConnectionClosedError,
@@ -153,5 +156,19 @@ describe('QMP client when QEMU goes away', () => {
     expect((await shutdown).data).toMatchObject({ guest: false, reason: 'host-qmp-quit' });
     expect(await state).toMatchObject({ reason: expect.stringMatching(/^QEMU closed the connection/) as unknown, willReconnect: false });
     expect(await qemu.exited).toEqual({ code: 0, signal: null });
+  });
+});
+
+describe('the QEMU test helper', () => {
+  it('fails loudly, naming the package, when qemu-system-x86_64 is not installed', async () => {
+    const emptyBin = await mkdtemp(join(tmpdir(), 'hotslot-no-qemu-'));
+    const path = process.env.PATH;
+    process.env.PATH = emptyBin;
+    try {
+      await expect(startQemu()).rejects.toThrow(/qemu-system-x86_64 is not installed .*qemu-system-x86/);
+    } finally {
+      process.env.PATH = path;
+      await rm(emptyBin, { recursive: true, force: true });
+    }
   });
 });
