@@ -236,6 +236,13 @@ function highestMsiIrq(sysfsRoot: string): number {
   return max;
 }
 
+/** `sriov_numvfs` follows the VFs that exist, as it does when the kernel creates or removes them. */
+function countVfs(pfDir: string): void {
+  if (!existsSync(path.join(pfDir, 'sriov_numvfs'))) return;
+  const n = (listDir(pfDir) ?? []).filter((e) => /^virtfn\d+$/.test(e)).length;
+  writeAttr(path.join(pfDir, 'sriov_numvfs'), `${n}\n`);
+}
+
 /** The kernel's `virtfnN`: N from the routing IDs, (VF RID - PF RID - First VF Offset) / VF Stride. */
 function vfIndex(root: string, pfRel: string, pf: string, vf: string): number {
   const rid = (b: string) => (parseInt(b.slice(5, 7), 16) << 8) | (parseInt(b.slice(8, 10), 16) << 3) | parseInt(b.slice(11), 16);
@@ -377,6 +384,7 @@ function writeFunction(state: TreeState, p: Placement, multiFunction: boolean): 
     if (pfRel) {
       link(path.join(dir, 'physfn'), path.join(root, pfRel));
       link(path.join(root, pfRel, `virtfn${vfIndex(root, pfRel, pf, spec.bdf)}`), dir);
+      countVfs(path.join(root, pfRel));
     }
   }
   // A PF written after its VFs: link the VFs that already exist.
@@ -387,6 +395,7 @@ function writeFunction(state: TreeState, p: Placement, multiFunction: boolean): 
       link(path.join(root, vfRel, 'physfn'), dir);
     }
   }
+  if (spec.sriov && spec.sriov.numVFs === undefined) countVfs(dir);
   if (spec.iommuGroup !== undefined && spec.iommuGroup !== null) {
     const g = path.join(root, 'kernel/iommu_groups', String(spec.iommuGroup));
     mkdirSync(path.join(g, 'devices'), { recursive: true });
@@ -645,6 +654,7 @@ export function removeFunction(sysfsRoot: string, bdf: string): void {
     for (const name of listDir(pfDir) ?? []) {
       if (name.startsWith('virtfn') && path.basename(readLink(path.join(pfDir, name)) ?? '') === bdf) unlinkSync(path.join(pfDir, name));
     }
+    countVfs(pfDir);
   }
   rmSync(path.join(sysfsRoot, PCI_DEVICES, bdf), { force: true });
   rmSync(dir, { recursive: true, force: true });
