@@ -4,6 +4,7 @@ import { registerQmp } from './commands/qmp.js';
 import { registerList } from './commands/list.js';
 import { registerCheck } from './commands/check.js';
 import { registerInspect } from './commands/inspect.js';
+import { registerDash } from './commands/dash.js';
 
 export const VERSION = '0.1.0';
 
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerList(program);
   registerCheck(program);
   registerInspect(program);
+  registerDash(program);
   return program;
 }
 

@@ -1,0 +1,201 @@
+/**
+ * Colour themes: JSON files in the package's `themes/` and in `$XDG_CONFIG_HOME/hotslot/themes/`
+ * (a user's file of the same name wins). A theme file may set any subset of the styles and
+ * symbols; the rest come from `default.json`. Colours are blessed's names or `#rrggbb`; blessed
+ * maps them down on 8- and 16-colour terminals, so every theme also marks meaning with
+ * attributes (bold, underline, inverse), not with colour alone.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { safeText, textWidth } from './width.js';
+
+export class ThemeError extends Error {
+  override name = 'ThemeError';
+}
+
+const COLOUR_NAMES = [
+  'default',
+  'black',
+  'red',
+  'green',
+  'yellow',
+  'blue',
+  'magenta',
+  'cyan',
+  'white',
+  'gray',
+  'grey',
+  ...['black', 'red', 'green', 'yellow', 'blue', 'magenta', 'cyan', 'white'].flatMap((c) => [`bright-${c}`, `light-${c}`]),
+];
+
+const colour = z.string().refine((c) => COLOUR_NAMES.includes(c) || /^#[0-9a-fA-F]{6}$/.test(c), {
+  message: `expected a colour: #rrggbb or one of ${COLOUR_NAMES.filter((c) => !c.startsWith('light-')).join(', ')}`,
+});
+
+const styleSchema = z.strictObject({
+  fg: colour.optional(),
+  bg: colour.optional(),
+  bold: z.boolean().optional(),
+  underline: z.boolean().optional(),
+  inverse: z.boolean().optional(),
+});
+
+export type Style = z.infer<typeof styleSchema>;
+
+/** Every style a theme sets; the meanings (ok .. accent) colour cells by what they say. */
+export const STYLE_NAMES = [
+  'base',
+  'header',
+  'border',
+  'borderFocus',
+  'title',
+  'columnHeader',
+  'selected',
+  'selectedBlur',
+  'bar',
+  'barKey',
+  'dialog',
+  'dialogBorder',
+  'button',
+  'buttonFocus',
+  'ok',
+  'pending',
+  'error',
+  'warn',
+  'muted',
+  'accent',
+  'sparkline',
+] as const;
+
+export type StyleName = (typeof STYLE_NAMES)[number];
+
+const oneColumn = z.string().refine((s) => safeText(s) === s && textWidth(s) === 1, { message: 'expected one single-width character' });
+
+const symbolsSchema = z.strictObject({
+  assignable: oneColumn.optional(),
+  notAssignable: oneColumn.optional(),
+  stuck: oneColumn.optional(),
+  spinner: z.array(oneColumn).min(1).optional(),
+});
+
+export type Symbols = Required<z.infer<typeof symbolsSchema>>;
+
+const themeFileSchema = z.strictObject({
+  name: z.string().optional(),
+  description: z.string().optional(),
+  styles: z.strictObject(Object.fromEntries(STYLE_NAMES.map((n) => [n, styleSchema.optional()])) as Record<StyleName, z.ZodOptional<typeof styleSchema>>).optional(),
+  symbols: symbolsSchema.optional(),
+});
+
+type ThemeFile = z.infer<typeof themeFileSchema>;
+
+export interface Theme {
+  name: string;
+  /** The file it came from. */
+  file: string;
+  styles: Record<StyleName, Style>;
+  symbols: Symbols;
+}
+
+const FALLBACK_SYMBOLS: Symbols = { assignable: '✓', notAssignable: '✗', stuck: '!', spinner: ['-', '\\', '|', '/'] };
+
+export interface ThemeDirs {
+  builtin: string;
+  user: string | null;
+}
+
+/** The package's themes and the user's, from `XDG_CONFIG_HOME` (or `~/.config`). */
+export function themeDirs(env: NodeJS.ProcessEnv = process.env): ThemeDirs {
+  const config = env.XDG_CONFIG_HOME && env.XDG_CONFIG_HOME.startsWith('/') ? env.XDG_CONFIG_HOME : join(env.HOME ?? homedir(), '.config');
+  return { builtin: fileURLToPath(new URL('../../themes/', import.meta.url)), user: join(config, 'hotslot', 'themes') };
+}
+
+const THEME_FILE = /^([A-Za-z0-9][A-Za-z0-9._-]*)\.json$/;
+
+function themeFilesIn(dir: string | null): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!dir || !existsSync(dir)) return out;
+  for (const entry of readdirSync(dir).sort()) {
+    const m = THEME_FILE.exec(entry);
+    if (m) out.set(m[1], join(dir, entry));
+  }
+  return out;
+}
+
+/** Theme names and their files; a user's theme hides a built-in one of the same name. */
+export function listThemes(dirs: ThemeDirs = themeDirs()): Map<string, string> {
+  const all = new Map([...themeFilesIn(dirs.builtin), ...themeFilesIn(dirs.user)]);
+  return new Map([...all.entries()].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+function fieldPath(path: readonly PropertyKey[]): string {
+  return path.length === 0 ? '(top level)' : path.map(String).join('.');
+}
+
+function readThemeFile(file: string): ThemeFile {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ThemeError(`theme file ${file}: ${err instanceof SyntaxError ? 'not valid JSON: ' : ''}${err instanceof Error ? err.message : String(err)}`);
+  }
+  const parsed = themeFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
+    const where = keys.length > 0 ? fieldPath([...issue.path, keys[0]]) : fieldPath(issue.path);
+    const what = keys.length > 0 ? 'unknown field' : issue.message;
+    throw new ThemeError(`theme file ${file}: ${where}: ${what}`);
+  }
+  return parsed.data;
+}
+
+function resolve(name: string, file: string, base: ThemeFile | null, own: ThemeFile): Theme {
+  const styles = {} as Record<StyleName, Style>;
+  for (const n of STYLE_NAMES) styles[n] = own.styles?.[n] ?? base?.styles?.[n] ?? {};
+  return { name, file, styles, symbols: { ...FALLBACK_SYMBOLS, ...base?.symbols, ...own.symbols } };
+}
+
+/**
+ * Loads a theme by name. Without a name: `monochrome` when `NO_COLOR` is set (no-color.org),
+ * else `default`; a name given on the command line wins over `NO_COLOR`, as the convention says.
+ */
+export function loadTheme(name: string | undefined, env: NodeJS.ProcessEnv = process.env, dirs: ThemeDirs = themeDirs(env)): Theme {
+  const wanted = name ?? (env.NO_COLOR ? 'monochrome' : 'default');
+  const themes = listThemes(dirs);
+  const file = themes.get(wanted);
+  if (!file) throw new ThemeError(`unknown theme "${wanted}"; themes: ${[...themes.keys()].join(', ')}`);
+  const own = readThemeFile(file);
+  const defaultFile = themes.get('default');
+  const base = wanted === 'default' || !defaultFile ? null : readThemeFile(defaultFile);
+  return resolve(wanted, file, base, own);
+}
+
+function tagColour(c: string): string {
+  return c.startsWith('#') ? c.toLowerCase() : c.replace(/-/g, '');
+}
+
+/** blessed tags that switch a style on; `{/}` switches everything back to the pane's own style. */
+export function openTags(style: Style): string {
+  let out = '';
+  if (style.fg && style.fg !== 'default') out += `{${tagColour(style.fg)}-fg}`;
+  if (style.bg && style.bg !== 'default') out += `{${tagColour(style.bg)}-bg}`;
+  if (style.bold) out += '{bold}';
+  if (style.underline) out += '{underline}';
+  if (style.inverse) out += '{inverse}';
+  return out;
+}
+
+/** The style as blessed's element options want it. */
+export function elementStyle(style: Style): { fg?: string; bg?: string; bold?: boolean; underline?: boolean; inverse?: boolean } {
+  const out: { fg?: string; bg?: string; bold?: boolean; underline?: boolean; inverse?: boolean } = {};
+  if (style.fg && style.fg !== 'default') out.fg = tagColour(style.fg);
+  if (style.bg && style.bg !== 'default') out.bg = tagColour(style.bg);
+  if (style.bold) out.bold = true;
+  if (style.underline) out.underline = true;
+  if (style.inverse) out.inverse = true;
+  return out;
+}

@@ -1,0 +1,110 @@
+/** Devices, guests and states for the dashboard tests, built through the real reducer. */
+import type { Device } from '../../src/core/device.js';
+import type { HotslotEvent } from '../../src/core/events.js';
+import { reduce } from '../../src/core/reducer.js';
+import { initialState, type HotslotState } from '../../src/core/state.js';
+
+export function makeDevice(bdf: string, over: Partial<Device> = {}): Device {
+  return {
+    bdf,
+    vendorId: '0x8086',
+    deviceId: '0x10d3',
+    classCode: '0x020000',
+    vendorName: 'Intel Corporation',
+    deviceName: '82574L Gigabit Network Connection',
+    headerType: 'endpoint',
+    pcieType: 'endpoint',
+    driver: 'e1000e',
+    iommuGroup: 8,
+    owner: { kind: 'host' },
+    interrupts: {
+      pin: 'A',
+      irq: 16,
+      msi: { capable: true, enabled: false, vectors: null, maxVectors: 1 },
+      msix: { capable: true, enabled: true, tableSize: 5 },
+      mode: 'msix',
+    },
+    reset: { methods: ['pm', 'bus'], flr: false, afFlr: false, pmNoSoftReset: false, busResetPossible: true },
+    acs: null,
+    sriov: null,
+    capabilities: [
+      { id: 0x01, name: 'Power Management', offset: 0xc8, extended: false },
+      { id: 0x05, name: 'MSI', offset: 0xd0, extended: false },
+      { id: 0x10, name: 'PCI Express', offset: 0xe0, extended: false },
+      { id: 0x11, name: 'MSI-X', offset: 0xa0, extended: false },
+    ],
+    assignable: { ok: true, reasons: [] },
+    ...over,
+  };
+}
+
+/** The lab host's devices (LAB.md), more or less. */
+export function labDevices(): Device[] {
+  return [
+    makeDevice('0000:00:00.0', {
+      deviceName: '82G33/G31/P35/P31 Express DRAM Controller',
+      classCode: '0x060000',
+      headerType: 'endpoint',
+      pcieType: null,
+      driver: null,
+      owner: { kind: 'none' },
+      iommuGroup: 0,
+      reset: { methods: [], flr: false, afFlr: false, pmNoSoftReset: null, busResetPossible: false },
+      interrupts: { pin: null, irq: null, msi: { capable: false, enabled: false, vectors: null, maxVectors: null }, msix: { capable: false, enabled: false, tableSize: null }, mode: 'none' },
+      assignable: { ok: false, reasons: [{ code: 'host-bridge', message: 'host bridges are never assigned' }] },
+    }),
+    makeDevice('0000:01:00.0', { deviceId: '0x10c9', deviceName: '82576 Gigabit Network Connection', driver: 'igb', iommuGroup: 7, reset: { methods: ['flr', 'pm', 'bus'], flr: true, afFlr: false, pmNoSoftReset: false, busResetPossible: true }, sriov: { totalVFs: 7, numVFs: 0 }, assignable: { ok: false, reasons: [{ code: 'default-route', message: 'the default route goes through it (enp1s0)' }] } }),
+    makeDevice('0000:02:00.0', { iommuGroup: 8 }),
+    makeDevice('0000:03:00.0', {
+      vendorId: '0x1b36',
+      deviceId: '0x0010',
+      vendorName: 'Red Hat, Inc.',
+      deviceName: 'QEMU NVM Express Controller',
+      classCode: '0x010802',
+      driver: 'nvme',
+      iommuGroup: 9,
+      reset: { methods: ['flr', 'bus'], flr: true, afFlr: false, pmNoSoftReset: false, busResetPossible: true },
+    }),
+    makeDevice('0000:04:00.0', { vendorId: '0x1b36', deviceId: '0x000e', vendorName: 'Red Hat, Inc.', deviceName: 'QEMU PCIe-to-PCI bridge', classCode: '0x060400', headerType: 'bridge', pcieType: 'pcie-to-pci-bridge', driver: null, owner: { kind: 'none' }, iommuGroup: 11, reset: { methods: ['bus'], flr: false, afFlr: false, pmNoSoftReset: null, busResetPossible: true }, assignable: { ok: false, reasons: [{ code: 'not-endpoint', message: 'a bridge cannot be assigned' }] } }),
+    makeDevice('0000:05:01.0', { deviceId: '0x100e', deviceName: '82540EM Gigabit Ethernet Controller', driver: 'e1000', iommuGroup: 11, pcieType: null, interrupts: { pin: 'A', irq: 21, msi: { capable: false, enabled: false, vectors: null, maxVectors: null }, msix: { capable: false, enabled: false, tableSize: null }, mode: 'intx' } }),
+    makeDevice('0000:05:02.0', { deviceId: '0x100e', deviceName: '82540EM Gigabit Ethernet Controller', driver: 'e1000', iommuGroup: 11, pcieType: null, reset: { methods: [], flr: false, afFlr: false, pmNoSoftReset: null, busResetPossible: false } }),
+  ];
+}
+
+export function build(events: HotslotEvent[], start: HotslotState = initialState): HotslotState {
+  return events.reduce(reduce, start);
+}
+
+/** The lab host with two running guests (vm1 with two free slots, vm2 with one) and one gone. */
+export function labEvents(): HotslotEvent[] {
+  return [
+    { type: 'host.scanned', at: 1, iommu: true, devices: labDevices() },
+    { type: 'guest.connected', at: 2, guest: 'vm1', qemuVersion: '7.2.0', runState: 'running' },
+    { type: 'guest.devices', at: 2, guest: 'vm1', devices: [], freeSlots: ['rp1', 'rp2'] },
+    { type: 'guest.connected', at: 3, guest: 'vm2', qemuVersion: '7.2.0', runState: 'running' },
+    { type: 'guest.devices', at: 3, guest: 'vm2', devices: [], freeSlots: ['rp1'] },
+    { type: 'guest.connected', at: 4, guest: 'vm3', qemuVersion: '7.2.0', runState: 'paused' },
+    { type: 'guest.disconnected', at: 5, guest: 'vm3', reason: 'socket closed' },
+  ];
+}
+
+export function labState(): HotslotState {
+  return build(labEvents());
+}
+
+/** The lab state with 0000:02:00.0 held by vm1 as hostdev0. */
+export function withHeldDevice(state: HotslotState, bdf = '0000:02:00.0', guest = 'vm1'): HotslotState {
+  return build(
+    [
+      { type: 'host.device.changed', at: 10, device: { ...state.devices[bdf], driver: 'vfio-pci', owner: { kind: 'vfio' } }, fields: ['driver'] },
+      {
+        type: 'guest.devices',
+        at: 10,
+        guest,
+        devices: [{ qdevId: 'hostdev0', bus: 1, slot: 0, function: 0, classDescription: 'Ethernet controller', vendorId: 0x8086, deviceId: 0x10d3, hostBdf: bdf }],
+        freeSlots: ['rp2'],
+      },
+    ],
+    state,
+  );
+}
