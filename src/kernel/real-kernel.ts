@@ -29,9 +29,8 @@ class DryRunPort extends SysfsKernelPort implements DryRunKernelPort {
   }
 
   /** Nothing was written, so nothing will bind: a dry run assumes the wait would succeed. */
-  override async waitForDriver(bdf: string, driver: string | null): Promise<void> {
+  override async waitForDriver(bdf: string, _driver: string | null): Promise<void> {
     await this.device(bdf, 'waitForDriver');
-    void driver;
   }
 }
 
