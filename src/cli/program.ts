@@ -4,6 +4,14 @@ import { registerQmp } from './commands/qmp.js';
 import { registerList } from './commands/list.js';
 import { registerCheck } from './commands/check.js';
 import { registerInspect } from './commands/inspect.js';
+import { registerAttach } from './commands/attach.js';
+import { registerDetach } from './commands/detach.js';
+import { registerMove } from './commands/move.js';
+import { registerReturn } from './commands/return.js';
+import { registerPark } from './commands/park.js';
+import { registerRecover } from './commands/recover.js';
+import { registerGuests } from './commands/guests.js';
+import { registerVfs } from './commands/vfs.js';
 import { registerDash } from './commands/dash.js';
 
 export const VERSION = '0.1.0';
@@ -34,6 +42,14 @@ export function buildProgram(): Command {
   registerList(program);
   registerCheck(program);
   registerInspect(program);
+  registerAttach(program);
+  registerDetach(program);
+  registerMove(program);
+  registerReturn(program);
+  registerPark(program);
+  registerRecover(program);
+  registerGuests(program);
+  registerVfs(program);
   registerDash(program);
   return program;
 }

@@ -13,6 +13,8 @@ import type { DeviceOrigin, Journal } from './journal.js';
 import { OperationRun, type StepReport } from './operation-run.js';
 import { blockersFor, holderOf, memlockReason, type HotplugGuest } from './preflight.js';
 
+const refusal = (reasons: Reason[]) => `refused by ${reasons.length === 1 ? 'a safety check' : `${reasons.length} safety checks`} (${[...new Set(reasons.map((r) => r.code))].join(', ')}); nothing changed`;
+
 export type Timeouts = HostStepTimeouts & GuestStepTimeouts;
 
 export const DEFAULT_TIMEOUTS: Timeouts = { driverMs: 10_000, unplugMs: 30_000, resendAfterMs: 5_500, pollMs: 250 };
@@ -46,6 +48,14 @@ export interface OperationResult {
   /** Where each device ended up. */
   finalOwner: Record<string, { kind: 'host' | 'vfio' | 'guest' | 'none'; guest?: string; driver?: string | null }>;
   reasons?: Reason[];
+}
+
+export interface RecoveryResult {
+  opId: string;
+  op: OperationKind;
+  startedAt: string;
+  ok: boolean;
+  devices: { bdf: string; action: 'kept-with-guest' | 'kept-parked' | 'returned-home' | 'failed'; message: string }[];
 }
 
 export interface AttachOptions {
@@ -178,7 +188,7 @@ export class Hotplug {
     const run = this.newRun('attach');
     if (reasons.length > 0) {
       run.started(members, guest.name);
-      return this.result(run, 'refused', reasons.map((r) => r.message).join('; '), members, { guest: guest.name, reasons });
+      return this.result(run, 'refused', refusal(reasons), members, { guest: guest.name, reasons });
     }
     const groups = members.map((b) => inv.byBdf.get(b)?.iommuGroup ?? b);
     return this.locks.run(groups, async () => {
@@ -289,7 +299,7 @@ export class Hotplug {
     const run = this.newRun('move');
     if (reasons.length > 0) {
       run.started([bdf], to.name, where.guest.name);
-      return this.result(run, 'refused', reasons.map((r) => r.message).join('; '), [bdf], { guest: to.name, fromGuest: where.guest.name, reasons });
+      return this.result(run, 'refused', refusal(reasons), [bdf], { guest: to.name, fromGuest: where.guest.name, reasons });
     }
     const origin = this.originOf(bdf);
     return this.locks.run([inv.byBdf.get(bdf)?.iommuGroup ?? bdf], async () => {
@@ -368,7 +378,7 @@ export class Hotplug {
     const run = this.newRun('park');
     if (reasons.length > 0) {
       run.started([bdf]);
-      return this.result(run, 'refused', reasons.map((r) => r.message).join('; '), [bdf], { reasons });
+      return this.result(run, 'refused', refusal(reasons), [bdf], { reasons });
     }
     return this.locks.run([d.iommuGroup ?? bdf], async () => {
       const origin = await readOrigin(this.deps.kernel, bdf);
@@ -381,6 +391,42 @@ export class Hotplug {
         return `${bdf} is parked on vfio-pci`;
       });
     });
+  }
+
+  /**
+   * Finishes or undoes every operation the journal shows unfinished (a crash, a kill): each device
+   * ends either fully with a guest or back on its original driver.
+   */
+  async recover(): Promise<RecoveryResult[]> {
+    const journal = this.deps.journal;
+    if (!journal) return [];
+    const out: RecoveryResult[] = [];
+    for (const open of journal.open()) {
+      const { intent } = open;
+      const devices: RecoveryResult['devices'] = [];
+      for (const origin of intent.devices) {
+        try {
+          const where = await this.locate(origin.bdf);
+          const driver = await this.deps.kernel.currentDriver(origin.bdf);
+          if (where) {
+            devices.push({ bdf: origin.bdf, action: 'kept-with-guest', message: `${origin.bdf} is with guest ${where.guest.name} as ${where.qdevId}` });
+          } else if (intent.op === 'park' && driver === 'vfio-pci' && open.steps.some((s) => s.step === 'bind vfio-pci')) {
+            devices.push({ bdf: origin.bdf, action: 'kept-parked', message: `${origin.bdf} is parked on vfio-pci` });
+          } else {
+            const how = await restoreHost(this.deps.kernel, origin, this.t);
+            devices.push({ bdf: origin.bdf, action: 'returned-home', message: `${origin.bdf} is back ${how}` });
+          }
+        } catch (err) {
+          devices.push({ bdf: origin.bdf, action: 'failed', message: `${origin.bdf}: ${errorText(err)}` });
+        }
+      }
+      const failed = devices.some((d) => d.action === 'failed');
+      if (!failed) {
+        journal.append({ kind: 'end', opId: intent.opId, at: new Date(this.deps.clock.wallNow()).toISOString(), outcome: 'recovered', message: devices.map((d) => d.message).join('; ') });
+      }
+      out.push({ opId: intent.opId, op: intent.op, startedAt: intent.at, devices, ok: !failed });
+    }
+    return out;
   }
 
   /** Puts a device home regardless of the journal's story (the dashboard's force-return). */

@@ -10,6 +10,8 @@ export interface RecordedQmp {
   guest: string;
   execute: string;
   arguments?: Record<string, unknown>;
+  /** How many sysfs writes came before it, so a dry run prints both in their true order. */
+  afterWrite?: number;
 }
 
 /**
