@@ -40,6 +40,8 @@ const simState = z.object({
   stash: z.record(z.string(), stashEntry),
   /** The resets carried out, newest last (what a test or `--json` can check). */
   resets: z.array(z.object({ bdf: z.string(), method: z.string(), at: z.number() })),
+  /** PF -> driver -> the `sriov_totalvfs` that driver sets (igb says 7 of the hardware's 8). */
+  driverTotalVfs: z.record(z.string(), z.record(z.string(), z.number())).default({}),
   /** Probes that failed, as dmesg would show them. */
   probeFailures: z.array(z.object({ bdf: z.string(), driver: z.string(), errno: z.string(), at: z.number() })),
 });
@@ -55,6 +57,7 @@ export function emptyState(): SimState {
     faults: [],
     stash: {},
     resets: [],
+    driverTotalVfs: {},
     probeFailures: [],
   };
 }

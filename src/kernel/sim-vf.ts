@@ -105,6 +105,15 @@ function vfResources(pfResource: string, index: number, hwTotal: number): string
   return out;
 }
 
+/** TotalVFs of the PF's SR-IOV capability: what `sriov_totalvfs` reads with no driver limiting it. */
+export function hardwareTotalVfs(tree: SimTree, pf: string): number | null {
+  try {
+    return findSriovCap(readFileSync(join(tree.deviceDir(pf), 'config')))?.totalVfs ?? null;
+  } catch {
+    return null;
+  }
+}
+
 /** Creates VFs 0..count-1 of `pf`; returns their addresses. The caller binds their drivers. */
 export function createVfs(tree: SimTree, pf: string, count: number): string[] {
   const pfDir = tree.deviceDir(pf);

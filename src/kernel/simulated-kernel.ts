@@ -23,7 +23,7 @@ import {
   type SimState,
 } from './sim-state.js';
 import { SimTree } from './sim-tree.js';
-import { createVfs, listVfs, removeVfs } from './sim-vf.js';
+import { createVfs, hardwareTotalVfs, listVfs, removeVfs } from './sim-vf.js';
 import { fileReads, type SysfsIo } from './sysfs-io.js';
 import { SysfsKernelPort, parseMethods, type PortOptions } from './sysfs-kernel-port.js';
 
@@ -366,6 +366,8 @@ export class SimulatedKernel implements SysfsIo {
   private attach(state: SimState, bdf: string, driver: string): void {
     if (this.tree.driverOf(bdf) !== null) return;
     this.tree.linkDriver(bdf, driver);
+    const total = state.driverTotalVfs[bdf]?.[driver];
+    if (total !== undefined) this.tree.setAttr(bdf, 'sriov_totalvfs', `${total}\n`);
     const stash = state.stash[bdf];
     if (stash === undefined) return;
     if (stash.driver === driver) {
@@ -382,10 +384,22 @@ export class SimulatedKernel implements SysfsIo {
   private release(state: SimState, bdf: string): void {
     const driver = this.tree.driverOf(bdf);
     if (driver === null) return;
-    if (this.tree.hasAttr(bdf, 'sriov_numvfs') && listVfs(this.tree, bdf).length > 0) this.dropVfs(state, bdf);
+    if (this.tree.hasAttr(bdf, 'sriov_numvfs')) {
+      if (listVfs(this.tree, bdf).length > 0) this.dropVfs(state, bdf);
+      this.forgetDriverVfLimit(state, bdf, driver);
+    }
     const entry = this.tree.stashDriverChildren(bdf, driver);
     if (entry.children.length > 0 || entry.links.length > 0) state.stash[bdf] = entry;
     this.tree.unlinkDriver(bdf);
+  }
+
+  /** A PF driver may lower `sriov_totalvfs` (igb: 7); once it is gone the hardware's TotalVFs shows again. */
+  private forgetDriverVfLimit(state: SimState, pf: string, driver: string): void {
+    const hw = hardwareTotalVfs(this.tree, pf);
+    const shown = parseInt(this.tree.readAttr(pf, 'sriov_totalvfs') ?? '', 10);
+    if (hw === null || !Number.isFinite(shown) || shown === hw) return;
+    state.driverTotalVfs[pf] = { ...state.driverTotalVfs[pf], [driver]: shown };
+    this.tree.setAttr(pf, 'sriov_totalvfs', `${hw}\n`);
   }
 
   // Slow binds

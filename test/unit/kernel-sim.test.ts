@@ -283,13 +283,15 @@ describe('simulated kernel on the boot snapshot', () => {
       expect(err.message).toContain('is not an SR-IOV physical function');
     });
 
-    it('unbinding the PF driver takes its VFs away, as igb does on remove', async () => {
+    it('unbinding the PF driver takes its VFs away, as igb does on remove, and the hardware\'s 8 VFs show', async () => {
       await port.setNumVfs(IGB, 2);
       await port.unbind(IGB);
       expect(await port.exists('0000:01:10.0')).toBe(false);
-      expect(await port.sriov(IGB)).toEqual({ numVfs: 0, totalVfs: 7 });
+      expect(await port.sriov(IGB)).toEqual({ numVfs: 0, totalVfs: 8 });
       const err = await rejection(port.setNumVfs(IGB, 1));
       expect(err.message).toContain('the PF has no driver bound');
+      await port.driversProbe(IGB);
+      expect(await port.sriov(IGB)).toEqual({ numVfs: 0, totalVfs: 7 });
     });
   });
 
