@@ -23,38 +23,10 @@ import {
   type SimState,
 } from './sim-state.js';
 import { SimTree } from './sim-tree.js';
+import { STUB_DRIVERS, VF_DRIVERS, seedStateFromTree } from './sim-drivers.js';
 import { createVfs, hardwareTotalVfs, listVfs, removeVfs } from './sim-vf.js';
 import { fileReads, type SysfsIo } from './sysfs-io.js';
 import { SysfsKernelPort, parseMethods, type PortOptions } from './sysfs-kernel-port.js';
-
-/** Drivers that bind whatever they are told to by `driver_override`, and are nobody's own driver. */
-const STUB_DRIVERS = new Set(['vfio-pci', 'pci-stub']);
-
-/** A PF driver's VF driver, loaded by udev when the first VF appears. */
-const VF_DRIVERS: Record<string, string> = {
-  igb: 'igbvf',
-  ixgbe: 'ixgbevf',
-  i40e: 'iavf',
-  ice: 'iavf',
-  bnxt_en: 'bnxt_en',
-  mlx5_core: 'mlx5_core',
-  qede: 'qede',
-};
-
-/**
- * Drivers of the devices QEMU emulates in the lab, for a tree first seen with such a device on a
- * stub (the `assigned` snapshot's e1000e): nothing in sysfs says whose it was. Used only when the
- * tree has that driver loaded and no device of the same id shows its driver.
- */
-const WELL_KNOWN_DRIVERS: Record<string, string> = {
-  '8086:10d3': 'e1000e',
-  '8086:100e': 'e1000',
-  '8086:10c9': 'igb',
-  '8086:10ca': 'igbvf',
-  '1b36:0010': 'nvme',
-  '1af4:1000': 'virtio-pci',
-  '1af4:1041': 'virtio-pci',
-};
 
 const SYSFS_MAGIC = 0x62656572;
 
@@ -107,7 +79,11 @@ export class SimulatedKernel implements SysfsIo {
       throw new Error(`simulated kernel: ${sysfsRoot} is not a sysfs tree (no bus/pci/devices in it)`);
     }
     const sim = new SimulatedKernel(sysfsRoot, opts);
-    if (!hasState(sysfsRoot)) saveState(sysfsRoot, sim.seed(opts.natives ?? {}));
+    if (!hasState(sysfsRoot)) {
+      const state = emptyState();
+      seedStateFromTree(sim.tree, state, opts.natives ?? {});
+      saveState(sysfsRoot, state);
+    }
     return sim;
   }
 
@@ -442,24 +418,6 @@ export class SimulatedKernel implements SysfsIo {
 
   private autoprobesVfs(pf: string): boolean {
     return (this.tree.readAttr(pf, 'sriov_drivers_autoprobe') ?? '1').trim() !== '0';
-  }
-
-  /** The id table as the tree shows it now: each device's id -> its bound driver (stubs aside). */
-  private seed(extra: Record<string, string>): SimState {
-    const state = emptyState();
-    for (const bdf of this.tree.listDevices()) {
-      const driver = this.tree.driverOf(bdf);
-      if (driver !== null && !STUB_DRIVERS.has(driver)) state.natives[this.tree.deviceId(bdf)] ??= driver;
-      const methods = parseMethods(this.tree.readAttr(bdf, 'reset_method'));
-      if (methods !== null) state.resetDefaults[bdf] = methods;
-    }
-    for (const bdf of this.tree.listDevices()) {
-      const id = this.tree.deviceId(bdf);
-      const known = WELL_KNOWN_DRIVERS[id];
-      if (state.natives[id] === undefined && known !== undefined && this.tree.hasDriver(known)) state.natives[id] = known;
-    }
-    Object.assign(state.natives, extra);
-    return state;
   }
 }
 
