@@ -11,7 +11,7 @@ import { deviceAddStep, deviceDelStep, qdevIdFor, type GuestStepTimeouts } from 
 import { bindVfioStep, readOrigin, resetStep, restoreHost, returnHostStep, unbindStep, type HostStepTimeouts } from './host-steps.js';
 import type { DeviceOrigin, Journal } from './journal.js';
 import { OperationRun, type StepReport } from './operation-run.js';
-import { blockersFor, holderOf, memlockReason, type HotplugGuest } from './preflight.js';
+import { blockersFor, holderOf, wholeBusInRequest, memlockReason, type HotplugGuest } from './preflight.js';
 
 const refusal = (reasons: Reason[]) => `refused by ${reasons.length === 1 ? 'a safety check' : `${reasons.length} safety checks`} (${[...new Set(reasons.map((r) => r.code))].join(', ')}); nothing changed`;
 
@@ -200,7 +200,16 @@ export class Hotplug {
       return this.guarded(run, members, { guest: guest.name }, async () => {
         // Unbind every member first: a bus reset needs the whole bus free.
         for (const o of origins) await unbindStep(run, this.deps.kernel, o, this.t);
-        for (const o of origins) if (!opts.noReset) await resetStep(run, this.deps.kernel, o.bdf);
+        for (const o of origins) {
+          if (opts.noReset) continue;
+          const methods = (await this.deps.kernel.resetMethods(o.bdf)) ?? [];
+          const onlyBus = methods.every((m) => m === 'bus');
+          // The kernel's sysfs bus reset refuses while any sibling is on the bus (pci_parent_bus_reset);
+          // when the whole bus goes to the guest, vfio's hot reset through QEMU resets it instead.
+          if (onlyBus && wholeBusInRequest(o.bdf, request, inv)) {
+            run.note('reset', o.bdf, 'skipped', 'its whole bus goes to the guest: QEMU resets it with a vfio hot reset');
+          } else await resetStep(run, this.deps.kernel, o.bdf);
+        }
         for (const o of origins) await bindVfioStep(run, this.deps.kernel, o, this.t, true);
         const slots = [...view!.freeSlots];
         for (const o of origins) await deviceAddStep(run, guest, o.bdf, slots.shift()!, this.t, this.deps.dryRun);
@@ -251,21 +260,41 @@ export class Hotplug {
     });
   }
 
+  /**
+   * Takes a device back from its guest. Other functions of its IOMMU group that a guest holds come
+   * back with it: a host driver must never bind to a group that a guest still uses.
+   */
   async detach(bdf: string): Promise<OperationResult> {
     const inv = this.deps.scan();
     this.device(inv, bdf);
     const where = await this.locate(bdf);
     if (!where) throw new HotplugInputError(`${bdf} is not with any connected guest; use \`hotslot return ${bdf}\` to give a vfio-pci device back to the host`);
-    const origin = this.originOf(bdf);
+    const group = inv.byBdf.get(bdf)?.iommuGroup ?? null;
+    const held: { bdf: string; where: NonNullable<Awaited<ReturnType<Hotplug['locate']>>> }[] = [{ bdf, where }];
+    if (group !== null) {
+      for (const other of inv.groups.get(group) ?? []) {
+        if (other === bdf) continue;
+        const w = await this.locate(other);
+        if (w) held.push({ bdf: other, where: w });
+      }
+    }
+    const bdfs = held.map((h) => h.bdf);
+    const origins = bdfs.map((b) => this.originOf(b));
     const run = this.newRun('detach');
-    return this.locks.run([inv.byBdf.get(bdf)?.iommuGroup ?? bdf], async () => {
-      run.record({ devices: [origin], fromGuest: where.guest.name, fromGuestSocket: where.guest.socket, qdevIds: { [bdf]: where.qdevId } });
-      run.started([bdf], undefined, where.guest.name);
-      return this.guarded(run, [bdf], { fromGuest: where.guest.name }, async () => {
-        await deviceDelStep(run, where.guest, where.qdevId, bdf, this.t, this.deps.dryRun);
-        await this.resetAfterGuest(run, bdf);
-        await this.home(run, origin);
-        return `${bdf} is back on the host (${(await this.deps.kernel.currentDriver(bdf)) ?? 'no driver'})`;
+    return this.locks.run([group ?? bdf], async () => {
+      run.record({
+        devices: origins,
+        fromGuest: where.guest.name,
+        fromGuestSocket: where.guest.socket,
+        qdevIds: Object.fromEntries(held.map((h) => [h.bdf, h.where.qdevId])),
+      });
+      run.started(bdfs, undefined, where.guest.name);
+      return this.guarded(run, bdfs, { fromGuest: where.guest.name }, async () => {
+        for (const h of held) await deviceDelStep(run, h.where.guest, h.where.qdevId, h.bdf, this.t, this.deps.dryRun);
+        for (const b of bdfs) await this.resetAfterGuest(run, b);
+        for (const o of origins) await this.home(run, o);
+        const drivers = await Promise.all(bdfs.map(async (b) => `${b} (${(await this.deps.kernel.currentDriver(b)) ?? 'no driver'})`));
+        return `${drivers.join(', ')} ${bdfs.length > 1 ? 'are' : 'is'} back on the host`;
       });
     });
   }

@@ -84,7 +84,7 @@ export class OperationRun {
       try {
         await u.undo();
         const ms = Math.round(this.clock.now() - t0);
-        this.steps.push({ step: `undo ${u.step}`, ...b, status: 'undone', ms });
+        this.steps.push({ step: u.step, ...b, status: 'undone', ms });
         this.emit({ type: 'op.step', at: this.clock.now(), opId: this.opId, step: u.step, ...b, status: 'undone', ms });
       } catch (err) {
         const text = `undo of ${u.step}${u.bdf ? ` on ${u.bdf}` : ''} failed: ${errorText(err)}`;

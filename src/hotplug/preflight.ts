@@ -20,7 +20,7 @@ export function blockersFor(d: HostDevice, request: ReadonlySet<string>, opts: {
   const out: Reason[] = [];
   for (const r of d.assignable.reasons) {
     if (r.severity !== 'blocker') continue;
-    if (r.code === 'no-reset' && opts.noReset) continue;
+    if (r.code === 'no-reset' && (opts.noReset || busResetBy(d.bdf, request, inv) !== null)) continue;
     if (r.code === 'with-guest') continue; // decided from the guests themselves
     if (r.code === 'group-not-viable' || r.code === 'reset-hits-others') {
       const group = d.iommuGroup === null ? [] : (inv.groups.get(d.iommuGroup) ?? []);
@@ -36,6 +36,24 @@ export function blockersFor(d: HostDevice, request: ReadonlySet<string>, opts: {
     out.push({ code: r.code, message: `${d.bdf}: ${r.message}` });
   }
   return out;
+}
+
+const busOf = (bdf: string) => bdf.slice(0, 7);
+
+/** Another function of the request, on the same bus, whose bus reset also resets this one. */
+export function busResetBy(bdf: string, request: ReadonlySet<string>, inv: HostInventory): string | null {
+  for (const other of request) {
+    if (other === bdf || busOf(other) !== busOf(bdf)) continue;
+    const m = inv.byBdf.get(other);
+    if (m && (m.reset.methods.includes('bus') || m.reset.busResetPossible)) return other;
+  }
+  return null;
+}
+
+/** Every function on this device's bus is in the request (and there is more than one). */
+export function wholeBusInRequest(bdf: string, request: ReadonlySet<string>, inv: HostInventory): boolean {
+  const onBus = inv.devices.filter((d) => busOf(d.bdf) === busOf(bdf)).map((d) => d.bdf);
+  return onBus.length > 1 && onBus.every((b) => request.has(b));
 }
 
 /** The guest that holds a host device right now, if any. */

@@ -66,9 +66,9 @@ export function ownerCell(d: Device): Cell {
 }
 
 /** The operation column: what runs now, or what happened last. */
-export function operationCell(op: Operation | undefined, now: number, spinner: readonly string[]): Cell {
+export function operationCell(op: Operation | undefined, now: number, spinner: readonly string[], withKind = true): Cell {
   if (!op) return cell('');
-  if (isActive(op)) return cell(operationProgress(op, now, spinner), 'pending');
+  if (isActive(op)) return cell(operationProgress(op, now, spinner, withKind), 'pending');
   const took = formatMs(elapsedMs(op, now));
   switch (op.outcome) {
     case 'stuck':
@@ -88,7 +88,7 @@ export function deviceRow(d: Device, ctx: RowContext): Record<DeviceColumnId, Ce
   const running = op !== undefined && isActive(op);
   const stuck = isStuck(op);
   let name = cell(deviceName(d));
-  if (!ctx.wide && (running || stuck)) name = operationCell(op, now, symbols.spinner);
+  if (!ctx.wide && (running || stuck)) name = operationCell(op, now, symbols.spinner, false);
   const mark = running
     ? cell(spinnerFrame(symbols.spinner, elapsedMs(op, now)), 'pending')
     : stuck

@@ -64,9 +64,12 @@ export function operationTitle(op: Pick<Operation, 'op' | 'bdfs' | 'guest' | 'fr
   return `${op.op}${devices ? ' ' + devices : ''}`;
 }
 
-/** What a running operation is doing, for its device's row: `/ unbind 1.2 s`. */
-export function operationProgress(op: Operation, now: number, spinner: readonly string[]): string {
+/**
+ * What a running operation is doing, for its device's row: `/ 1.2 s unbind`, or with its kind
+ * `/ attach 1.2 s unbind`. The time comes before the step so that a narrow column keeps it.
+ */
+export function operationProgress(op: Operation, now: number, spinner: readonly string[], withKind = true): string {
   const elapsed = elapsedMs(op, now);
   const step = currentStep(op);
-  return `${spinnerFrame(spinner, elapsed)} ${op.op}: ${step ? step.step : 'starting'} ${formatMs(elapsed)}`;
+  return `${spinnerFrame(spinner, elapsed)} ${withKind ? `${op.op} ` : ''}${formatMs(elapsed)} ${step ? step.step : 'starting'}`;
 }
