@@ -27,7 +27,7 @@ export interface ActionContext {
 const refuse = (text: string): ActionResult => ({ status: { text, meaning: 'warn' } });
 
 function readOnlyRefusal(what: string): ActionResult {
-  return refuse(`read-only: ${what} is turned off (started with --read-only); nothing was sent`);
+  return refuse(`read-only: ${what} is off (--read-only); nothing sent`);
 }
 
 const named = (d: Device): string => `${d.bdf} (${deviceName(d)})`;

@@ -4,7 +4,7 @@ import { confirmView, type DialogView } from '../dialogs/confirm.js';
 import { pickGuestView } from '../dialogs/guest-picker.js';
 import { helpView } from '../dialogs/help.js';
 import { paintLine } from '../paint.js';
-import { lineText } from '../present/cells.js';
+import { lineText, wrapLine } from '../present/cells.js';
 import type { Theme } from '../theme.js';
 import type { Dialog } from '../view-state.js';
 import { textWidth } from '../width.js';
@@ -37,15 +37,16 @@ export function createDialogPane(screen: Screen, theme: Theme) {
       }
       const longest = Math.max(textWidth(view.title) + 6, ...view.lines.map((l) => textWidth(lineText(l))));
       const width = Math.min(cols - 2, Math.max(44, longest + 4));
-      const height = Math.min(rows - 2, view.lines.length + 2);
+      const lines = view.lines.flatMap((l) => wrapLine(l, width - 3));
+      const height = Math.min(rows - 2, lines.length + 2);
       frame.place({ top: Math.max(1, Math.floor((rows - height) / 2)), left: Math.floor((cols - width) / 2), width, height });
       frame.box.setFront();
       const inner = height - 2;
-      const maxScroll = Math.max(0, view.lines.length - inner);
+      const maxScroll = Math.max(0, lines.length - inner);
       const scroll = d.kind === 'help' ? Math.min(d.scroll, maxScroll) : 0;
       frame.title(view.title, true);
       frame.show(
-        view.lines
+        lines
           .slice(scroll, scroll + inner)
           .map((l) => ' ' + paintLine(l, theme, { width: width - 3, onBar: true }))
           .join('\n'),
