@@ -7,7 +7,7 @@ import { connectGuests, guestsInDir, GuestSpecError, parseGuestOption, mergeGues
 import { scanHost } from '../host/inventory.js';
 import { HotplugInputError, RefusedError, StuckError } from '../hotplug/errors.js';
 import { acquireHostLock, HostLockError, type HostLock } from '../hotplug/host-lock.js';
-import { Hotplug, type OperationResult } from '../hotplug/hotplug.js';
+import { Hotplug, type OperationResult, type Timeouts } from '../hotplug/hotplug.js';
 import { Journal } from '../hotplug/journal.js';
 import type { HotplugGuest } from '../hotplug/preflight.js';
 import { RecordingQmp, type RecordedQmp } from '../hotplug/qmp-sender.js';
@@ -68,7 +68,7 @@ export interface HotplugSession {
 
 export async function openHotplugSession(
   g: GlobalOptions,
-  opts: { dryRun: boolean; journalGuests?: boolean; onEvent?: (e: HotslotEvent) => void },
+  opts: { dryRun: boolean; journalGuests?: boolean; onEvent?: (e: HotslotEvent) => void; timeouts?: Partial<Timeouts> },
 ): Promise<HotplugSession> {
   const stateDir = stateDirOf(g);
   const journal = new Journal(stateDir);
@@ -111,6 +111,7 @@ export async function openHotplugSession(
     guests: hotplugGuests,
     procRoot: g.procRoot,
     dryRun: opts.dryRun,
+    ...(opts.timeouts ? { timeouts: { ...opts.timeouts, resendAfterMs: Math.min(5_500, (opts.timeouts.unplugMs ?? 30_000) / 2) } } : {}),
   });
   return {
     hotplug,

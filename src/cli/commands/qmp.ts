@@ -74,19 +74,10 @@ function parseArgs(jsonArgs: string | undefined): Record<string, unknown> | unde
   return value as Record<string, unknown>;
 }
 
-async function connected(endpoint: QmpEndpoint, timeoutMs: number): Promise<QmpClient> {
+async function runCommand(endpoint: QmpEndpoint, timeoutMs: number, command: string, args: Record<string, unknown> | undefined): Promise<void> {
   const client = new QmpClient(endpoint, { connectTimeoutMs: timeoutMs, commandTimeoutMs: timeoutMs });
   try {
     await client.connect();
-  } catch (error) {
-    throw asFailure(error);
-  }
-  return client;
-}
-
-async function runCommand(endpoint: QmpEndpoint, timeoutMs: number, command: string, args: Record<string, unknown> | undefined): Promise<void> {
-  const client = await connected(endpoint, timeoutMs);
-  try {
     printJson(await client.execute(command, args));
   } catch (error) {
     throw asFailure(error);
@@ -96,23 +87,34 @@ async function runCommand(endpoint: QmpEndpoint, timeoutMs: number, command: str
 }
 
 async function printEvents(endpoint: QmpEndpoint, timeoutMs: number, count: number | null): Promise<void> {
-  const client = await connected(endpoint, timeoutMs);
-  let onSigint: () => void = () => undefined;
+  const client = new QmpClient(endpoint, { connectTimeoutMs: timeoutMs, commandTimeoutMs: timeoutMs });
+  // Ctrl-C ends the stream quietly, even while still connecting: closing the client completes events$.
+  let interrupted = false;
+  const onSigint = () => {
+    interrupted = true;
+    void client.close();
+  };
+  process.once('SIGINT', onSigint);
   try {
-    await new Promise<void>((resolve) => {
+    const ended = new Promise<void>((resolve) => {
       let seen = 0;
-      onSigint = resolve;
-      process.once('SIGINT', onSigint);
       client.events$.subscribe({
         next: (event) => {
           if (count !== null && seen >= count) return;
           process.stdout.write(JSON.stringify(event) + '\n');
           if (count !== null && ++seen >= count) resolve();
         },
-        // The connection closed (QEMU quit): that ends the stream, not an error.
+        // The connection closed (QEMU quit, or Ctrl-C): that ends the stream, not an error.
         complete: resolve,
       });
     });
+    try {
+      await client.connect();
+    } catch (error) {
+      if (interrupted) return;
+      throw asFailure(error);
+    }
+    await ended;
   } finally {
     process.off('SIGINT', onSigint);
     await client.close();
