@@ -127,10 +127,12 @@ function groupViability(d: HostDevice, ctx: AssignContext): HostReason | null {
 
 function resetReasons(d: HostDevice, ctx: AssignContext): HostReason[] {
   const methods = d.reset.methods;
-  const neighbours = ctx.topology.busNeighbours(d.bdf);
+  const noMethod = methods.length === 0 && !d.resetFile;
+  const busOnly = methods.length > 0 && methods.every((m) => m === 'bus');
+  if (!noMethod && !busOnly) return [];
   const bus = busOf(d.bdf).slice(5);
-  const others = neighbours.map((b) => named(ctx.devices.get(b), b));
-  if (methods.length === 0 && !d.resetFile) {
+  const others = ctx.topology.busNeighbours(d.bdf).map((b) => named(ctx.devices.get(b), b));
+  if (noMethod) {
     let why: string;
     if (d.parents.length === 0) why = 'and it sits on a root bus, where no bridge can reset it';
     else if (others.length > 0) why = `and a bus reset would also reset ${list(others)} on bus ${bus}, so the kernel offers none`;
@@ -142,15 +144,13 @@ function resetReasons(d: HostDevice, ctx: AssignContext): HostReason[] {
       ),
     ];
   }
-  if (methods.length > 0 && methods.every((m) => m === 'bus') && others.length > 0) {
-    return [
-      blocker(
-        'reset-hits-others',
-        `its only reset is a bus reset, and bus ${bus} also holds ${list(others)}: the kernel refuses it (ENOTTY) while they are there`,
-      ),
-    ];
-  }
-  return [];
+  if (others.length === 0) return [];
+  return [
+    blocker(
+      'reset-hits-others',
+      `its only reset is a bus reset, and bus ${bus} also holds ${list(others)}: the kernel refuses it (ENOTTY) while they are there`,
+    ),
+  ];
 }
 
 function sharedIntx(d: HostDevice, ctx: AssignContext): HostReason | null {

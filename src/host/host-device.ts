@@ -78,12 +78,12 @@ export function viewFunction(raw: SysfsFunction, names?: PciNames): FunctionView
  * when a bus reset is offered and nothing else shares the bus, which is when the kernel carries
  * it out (pci_parent_bus_reset refuses otherwise, with ENOTTY).
  */
-export function resetOf(v: FunctionView, busNeighbours: readonly string[]): ResetInfo {
-  const alone = busNeighbours.length === 0 && v.raw.parents.length > 0 && v.cfg.headerType === 'endpoint';
+export function resetOf(v: FunctionView, busNeighbours: number): ResetInfo {
+  const alone = busNeighbours === 0 && v.raw.parents.length > 0 && v.cfg.headerType === 'endpoint';
   const fromConfig = resetFromConfig(v.cfg, alone);
   if (v.raw.resetMethods !== null) {
     const methods = v.raw.resetMethods;
-    return { ...fromConfig, methods, busResetPossible: methods.includes('bus') && busNeighbours.length === 0 };
+    return { ...fromConfig, methods, busResetPossible: methods.includes('bus') && busNeighbours === 0 };
   }
   if (v.raw.resetFile) return fromConfig;
   return { ...fromConfig, methods: [], busResetPossible: false };

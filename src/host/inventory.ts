@@ -118,7 +118,7 @@ function hostDevice(
   return {
     ...base,
     interrupts: interruptsOf(raw, v.cfg, irqLines),
-    reset: resetOf(v, topology.busNeighbours(raw.bdf)),
+    reset: resetOf(v, topology.busNeighbourCount(raw.bdf)),
     subsystemVendorId: hex(raw.subsystemVendorId ?? v.cfg.subsystemVendorId),
     subsystemDeviceId: hex(raw.subsystemDeviceId ?? v.cfg.subsystemId),
     driverOverride: raw.driverOverride,

@@ -4,9 +4,8 @@
  * `bus/pci/devices/BDF -> ../../../devices/pci0000:00/.../BDF`.
  */
 import { posix as path } from 'node:path';
-import { isBdf } from '../pci/bdf.js';
 import { parseResources, type Bar } from './resources.js';
-import { linkName, listDir, parseNumber, readBytes, readLine, readNumber, readText, resolveLinkUnder } from './sysfs-files.js';
+import { linkName, listDir, parseNumber, readBytes, readLine, readLink, readNumber, readText, resolveLinkUnder } from './sysfs-files.js';
 
 export type MsiMode = 'msi' | 'msix';
 
@@ -43,7 +42,6 @@ export interface SysfsFunction {
   sriov: { totalVFs: number; numVFs: number; offset: number | null; stride: number | null; vfDeviceId: number | null } | null;
   /** Present only on VGA-class functions. */
   bootVga: boolean | null;
-  powerState: string | null;
   /** Parent bridges, nearest first, up to the root bus. */
   parents: string[];
   /** The host bridge's directory name, e.g. `pci0000:00`. */
@@ -52,48 +50,56 @@ export interface SysfsFunction {
 
 export const PCI_DEVICES = 'bus/pci/devices';
 
+/** The kernel's own device names are canonical (lower-case, full), so a regex suffices here. */
+const BDF_NAME = /^[0-9a-f]{4}:[0-9a-f]{2}:[01][0-9a-f]\.[0-7]$/;
+export const isBdfName = (name: string) => BDF_NAME.test(name);
+
 /** BDFs under `bus/pci/devices`, sorted; an unreadable or absent directory gives none. */
 export function listFunctions(sysfsRoot: string): string[] {
   const names = listDir(path.join(sysfsRoot, PCI_DEVICES)) ?? [];
-  return names.filter((n) => isBdf(n)).sort();
+  return names.filter(isBdfName).sort();
 }
 
 /** The device directory of `bdf` relative to the root, from its `bus/pci/devices` link. */
 export function functionPath(sysfsRoot: string, bdf: string): string | null {
-  return resolveLinkUnder(sysfsRoot, path.join(sysfsRoot, PCI_DEVICES, bdf));
+  const link = `${sysfsRoot}/${PCI_DEVICES}/${bdf}`;
+  const target = readLink(link);
+  if (target === null) return null;
+  // The kernel's own shape, `../../../devices/...`, needs no path arithmetic.
+  if (target.startsWith('../../../devices/') && !target.includes('..', 9)) return target.slice(9);
+  return resolveLinkUnder(sysfsRoot, link);
 }
 
 /** Everything sysfs says about one function; null when it is gone. */
 export function readFunction(sysfsRoot: string, bdf: string): SysfsFunction | null {
   const rel = functionPath(sysfsRoot, bdf);
   // A fixture or an odd kernel may keep the directory itself under bus/pci/devices.
-  const dirRel = rel ?? path.join(PCI_DEVICES, bdf);
-  const dir = path.join(sysfsRoot, dirRel);
+  const dirRel = rel ?? `${PCI_DEVICES}/${bdf}`;
+  const dir = `${sysfsRoot}/${dirRel}`;
   const entries = listDir(dir);
   if (entries === null) return null;
   const has = new Set(entries);
+  const at = (name: string) => `${dir}/${name}`;
 
   const ids = readIds(dir, has);
   const { parents, rootBus } = ancestry(dirRel, bdf);
-  const sriov = has.has('sriov_totalvfs') ? readSriov(dir) : null;
   return {
     bdf,
     path: dirRel,
     ...ids,
-    config: readBytes(path.join(dir, 'config')) ?? new Uint8Array(0),
-    driver: has.has('driver') ? linkName(path.join(dir, 'driver')) : null,
-    driverOverride: has.has('driver_override') ? parseOverride(readLine(path.join(dir, 'driver_override'))) : null,
-    iommuGroup: has.has('iommu_group') ? parseNumber(linkName(path.join(dir, 'iommu_group')) ?? '') : null,
+    config: readBytes(at('config')) ?? new Uint8Array(0),
+    driver: has.has('driver') ? linkName(at('driver')) : null,
+    driverOverride: has.has('driver_override') ? parseOverride(readLine(at('driver_override'))) : null,
+    iommuGroup: has.has('iommu_group') ? parseNumber(linkName(at('iommu_group')) ?? '') : null,
     resetFile: has.has('reset'),
-    resetMethods: has.has('reset_method') ? parseResetMethods(readText(path.join(dir, 'reset_method'))) : null,
-    resources: has.has('resource') ? parseResources(readText(path.join(dir, 'resource'))) : [],
-    msi: has.has('msi_irqs') ? readMsiIrqs(path.join(dir, 'msi_irqs')) : null,
-    irq: has.has('irq') ? readNumber(path.join(dir, 'irq')) : null,
-    numaNode: has.has('numa_node') ? readNumber(path.join(dir, 'numa_node')) : null,
-    physfn: has.has('physfn') ? linkName(path.join(dir, 'physfn')) : null,
-    sriov,
-    bootVga: has.has('boot_vga') ? readLine(path.join(dir, 'boot_vga')) === '1' : null,
-    powerState: has.has('power_state') ? readLine(path.join(dir, 'power_state')) : null,
+    resetMethods: has.has('reset_method') ? parseResetMethods(readText(at('reset_method'))) : null,
+    resources: has.has('resource') ? parseResources(readText(at('resource'))) : [],
+    msi: has.has('msi_irqs') ? readMsiIrqs(at('msi_irqs')) : null,
+    irq: has.has('irq') ? readNumber(at('irq')) : null,
+    numaNode: has.has('numa_node') ? readNumber(at('numa_node')) : null,
+    physfn: has.has('physfn') ? linkName(at('physfn')) : null,
+    sriov: has.has('sriov_totalvfs') ? readSriov(dir) : null,
+    bootVga: has.has('boot_vga') ? readLine(at('boot_vga')) === '1' : null,
     parents,
     rootBus,
   };
@@ -103,7 +109,7 @@ type Ids = Pick<SysfsFunction, 'vendorId' | 'deviceId' | 'subsystemVendorId' | '
 
 /** One read of `uevent` carries ids, subsystem ids and class; the single attributes are the fallback. */
 function readIds(dir: string, has: Set<string>): Ids {
-  const uevent = has.has('uevent') ? parseUevent(readText(path.join(dir, 'uevent'))) : null;
+  const uevent = has.has('uevent') ? parseUevent(readText(`${dir}/uevent`)) : null;
   if (uevent?.PCI_ID && uevent.PCI_CLASS) {
     const [v, d] = uevent.PCI_ID.split(':');
     const [sv, sd] = (uevent.PCI_SUBSYS_ID ?? '').split(':');
@@ -115,7 +121,7 @@ function readIds(dir: string, has: Set<string>): Ids {
       classCode: hexOrNull(uevent.PCI_CLASS),
     };
   }
-  const num = (name: string) => (has.has(name) ? readNumber(path.join(dir, name)) : null);
+  const num = (name: string) => (has.has(name) ? readNumber(`${dir}/${name}`) : null);
   return {
     vendorId: num('vendor'),
     deviceId: num('device'),
@@ -154,12 +160,12 @@ function readMsiIrqs(dir: string): { mode: MsiMode; irqs: number[] } | null {
   if (names === null || names.length === 0) return null;
   const irqs = names.map((n) => parseInt(n, 10)).filter((n) => Number.isInteger(n)).sort((a, b) => a - b);
   if (irqs.length === 0) return null;
-  const mode = readLine(path.join(dir, String(irqs[0])));
+  const mode = readLine(`${dir}/${irqs[0]}`);
   return { mode: mode === 'msi' ? 'msi' : 'msix', irqs };
 }
 
 function readSriov(dir: string): SysfsFunction['sriov'] {
-  const n = (name: string) => readNumber(path.join(dir, name));
+  const n = (name: string) => readNumber(`${dir}/${name}`);
   return {
     totalVFs: n('sriov_totalvfs') ?? 0,
     numVFs: n('sriov_numvfs') ?? 0,
@@ -179,7 +185,7 @@ export function ancestry(dirRel: string, bdf: string): { parents: string[]; root
   let rootBus = `pci${bdf.slice(0, 7)}`;
   for (const part of parts) {
     if (part === bdf) break;
-    if (isBdf(part)) parents.unshift(part);
+    if (isBdfName(part)) parents.unshift(part);
     else if (/^pci[0-9a-f]{4}:[0-9a-f]{2}$/.test(part)) rootBus = part;
   }
   return { parents, rootBus };

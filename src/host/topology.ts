@@ -33,6 +33,11 @@ export class Topology {
     for (const list of this.byBus.values()) list.sort();
   }
 
+  /** How many other functions share the bus. */
+  busNeighbourCount(bdf: string): number {
+    return (this.byBus.get(busOf(bdf))?.length ?? 1) - 1;
+  }
+
   /** Other functions on the same bus: a secondary bus reset would reset them too. */
   busNeighbours(bdf: string): string[] {
     return (this.byBus.get(busOf(bdf)) ?? []).filter((b) => b !== bdf);

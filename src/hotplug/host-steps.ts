@@ -18,6 +18,18 @@ export async function readOrigin(kernel: KernelPort, bdf: string): Promise<Devic
  * driver_override. Idempotent, so it serves as the undo of every host-side step.
  */
 export async function restoreHost(kernel: KernelPort, origin: DeviceOrigin, t: HostStepTimeouts): Promise<string> {
+  // Twice: a bind still in flight from an interrupted operation (an asynchronous probe) may land
+  // between our probe and our wait; the second round puts it right.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await restoreOnce(kernel, origin, t);
+    } catch (err) {
+      if (attempt >= 2 || !(err instanceof KernelError)) throw err;
+    }
+  }
+}
+
+async function restoreOnce(kernel: KernelPort, origin: DeviceOrigin, t: HostStepTimeouts): Promise<string> {
   const current = await kernel.currentDriver(origin.bdf);
   const override = await kernel.driverOverride(origin.bdf);
   if (current === origin.driver && override === origin.driverOverride) return `already on ${current ?? 'no driver'}`;

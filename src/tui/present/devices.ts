@@ -13,8 +13,10 @@ export interface Column<Id extends string = DeviceColumnId> {
   align: 'left' | 'right';
 }
 
-/** Wide enough for the vendor and status columns. */
-export const WIDE_TABLE = 110;
+/** Wide enough for the vendor column. */
+export const VENDOR_TABLE = 100;
+/** Wide enough for the operation column; narrower tables show an operation in the name column. */
+export const WIDE_TABLE = 130;
 
 /**
  * Column widths for a table `width` columns wide; the name column takes what is left.
@@ -24,7 +26,7 @@ export function deviceColumns(width: number): Column[] {
   const wide = width >= WIDE_TABLE;
   const fixed: Column[] = [
     { id: 'bdf', header: 'BDF', width: 12, align: 'left' },
-    ...(wide ? [{ id: 'vendor', header: 'VENDOR', width: 18, align: 'left' } as Column] : []),
+    ...(width >= VENDOR_TABLE ? [{ id: 'vendor', header: 'VENDOR', width: 18, align: 'left' } as Column] : []),
     { id: 'name', header: 'NAME', width: 0, align: 'left' },
     { id: 'driver', header: 'DRIVER', width: 9, align: 'left' },
     { id: 'owner', header: 'OWNER', width: 10, align: 'left' },

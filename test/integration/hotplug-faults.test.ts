@@ -1,0 +1,152 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../src/core/clock.js';
+import { SimulatedGuest } from '../../src/demo/simulated-guest.js';
+import { Guest } from '../../src/guests/guest.js';
+import { unixEndpoint } from '../../src/qmp/index.js';
+import { scanHost } from '../../src/host/inventory.js';
+import { Hotplug } from '../../src/hotplug/hotplug.js';
+import { Journal } from '../../src/hotplug/journal.js';
+import { SimulatedKernel } from '../../src/kernel/index.js';
+import { extractLabSnapshot, type LabSnapshot } from '../support/lab-snapshot.js';
+import { CLI, hotslot } from '../support/hotslot-cli.js';
+import { startQemu, type RunningQemu } from '../support/qemu.js';
+
+const BDF = '0000:02:00.0';
+let lab: LabSnapshot;
+const guests: SimulatedGuest[] = [];
+
+const driverOf = (bdf: string) => {
+  try {
+    return basename(readlinkSync(join(lab.sysfsRoot, 'bus/pci/devices', bdf, 'driver')));
+  } catch {
+    return null;
+  }
+};
+const overrideOf = (bdf: string) => readFileSync(join(lab.sysfsRoot, 'bus/pci/devices', bdf, 'driver_override'), 'utf8').trim();
+const cliBase = (extra: string[] = []) => ['--sysfs-root', lab.sysfsRoot, '--proc-root', lab.procRoot, '--kernel', 'sim', '--state-dir', join(lab.dir, 'state'), ...extra];
+
+async function simGuest(name: string, opts: { neverReleases?: boolean } = {}): Promise<SimulatedGuest> {
+  const g = new SimulatedGuest({ name, socketPath: join(lab.dir, `${name}.qmp`), sysfsRoot: lab.sysfsRoot, unplugDelayMs: 20, ...opts });
+  await g.start();
+  guests.push(g);
+  return g;
+}
+
+afterEach(async () => {
+  await Promise.all(guests.splice(0).map((g) => g.stop()));
+  lab?.remove();
+});
+
+describe('failures put the device back', () => {
+  it('a vfio-pci bind the kernel refuses is undone: the device is back on e1000e with driver_override cleared (exit 1)', async () => {
+    lab = await extractLabSnapshot('boot');
+    await simGuest('vm1');
+    SimulatedKernel.open(lab.sysfsRoot).failNext({ op: 'setDriverOverride', bdf: BDF, errno: 'EACCES' });
+    const r = await hotslot([...cliBase(['--guest', `vm1=${join(lab.dir, 'vm1.qmp')}`]), 'attach', BDF, 'vm1', '--yes']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/bind vfio-pci of 0000:02:00\.0 failed: .*EACCES/);
+    expect(r.stderr).toMatch(/every step was undone/);
+    expect(driverOf(BDF)).toBe('e1000e');
+    expect(overrideOf(BDF)).toBe('(null)');
+  });
+
+  it('killed in the middle of an attach, `recover` brings the device home', async () => {
+    lab = await extractLabSnapshot('boot');
+    await simGuest('vm1');
+    SimulatedKernel.open(lab.sysfsRoot).setBindDelay(60_000, 'vfio-pci');
+    const child = spawn(process.execPath, [CLI, ...cliBase(['--guest', `vm1=${join(lab.dir, 'vm1.qmp')}`]), 'attach', BDF, 'vm1', '--yes'], { stdio: 'ignore' });
+    const journal = join(lab.dir, 'state', 'journal.jsonl');
+    const deadline = Date.now() + 20_000;
+    while (!(existsSync(journal) && readFileSync(journal, 'utf8').includes('"step":"bind vfio-pci"'))) {
+      if (Date.now() > deadline) throw new Error('attach never reached the vfio-pci bind');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('close', r));
+    SimulatedKernel.open(lab.sysfsRoot).setBindDelay(0, 'vfio-pci');
+    expect(driverOf(BDF)).not.toBe('e1000e');
+
+    const r = await hotslot([...cliBase(), 'recover', '--json']);
+    expect(r.status, r.stderr + r.stdout).toBe(0);
+    const out = JSON.parse(r.stdout) as { ok: boolean; operations: { op: string; devices: { action: string }[] }[] };
+    expect(out.operations).toHaveLength(1);
+    expect(out.operations[0].devices[0].action).toBe('returned-home');
+    expect(driverOf(BDF)).toBe('e1000e');
+    expect(overrideOf(BDF)).toBe('(null)');
+    const again = await hotslot([...cliBase(), 'recover']);
+    expect(again.stdout).toMatch(/nothing to recover/);
+  });
+
+  it('whatever single sysfs write fails during attach or detach, every device ends with the guest or back on its driver', async () => {
+    lab = await extractLabSnapshot('boot');
+    await simGuest('vm1');
+    const sim = SimulatedKernel.open(lab.sysfsRoot);
+    const guest = await Guest.connect({ name: 'vm1', endpoint: unixEndpoint(join(lab.dir, 'vm1.qmp')), source: 'test' });
+    const sources = { sysfsRoot: lab.sysfsRoot, procRoot: lab.procRoot };
+    const hotplug = new Hotplug({
+      kernel: sim.port,
+      journal: new Journal(join(lab.dir, 'state')),
+      clock: systemClock,
+      emit: () => undefined,
+      scan: () => scanHost(sources),
+      guests: [{ name: 'vm1', socket: guest.socket, qmp: guest.client }],
+      procRoot: lab.procRoot,
+      dryRun: false,
+      timeouts: { driverMs: 500, unplugMs: 3_000, pollMs: 20 },
+    });
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.nat(12), fc.constantFrom('EIO', 'EBUSY', 'ENODEV', 'EINVAL'), fc.boolean(), async (failAt, errno, duringDetach) => {
+          let writes = 0;
+          if (duringDetach) expect((await hotplug.attach(BDF, 'vm1')).outcome).toBe('done');
+          sim.setFaultHook(() => (writes++ === failAt ? errno : undefined));
+          const r = duringDetach ? await hotplug.detach(BDF) : await hotplug.attach(BDF, 'vm1');
+          sim.setFaultHook(undefined);
+          const inGuest = (await guest.pci()).devices.some((d) => d.hostBdf === BDF);
+          if (inGuest) {
+            expect(driverOf(BDF)).toBe('vfio-pci');
+            expect(r.outcome === 'done' ? !duringDetach : true).toBe(true);
+          } else {
+            expect(r.outcome).not.toBe('stuck');
+            expect(driverOf(BDF)).toBe('e1000e');
+            expect(overrideOf(BDF)).toBe('(null)');
+          }
+          // Start the next run from home.
+          if (inGuest) expect((await hotplug.detach(BDF)).outcome).toBe('done');
+          expect(driverOf(BDF)).toBe('e1000e');
+        }),
+        { numRuns: 40 },
+      );
+    } finally {
+      await guest.close();
+    }
+  });
+});
+
+describe('real QEMU refuses', () => {
+  let qemu: RunningQemu;
+  beforeAll(async () => {
+    qemu = await startQemu({ rootPorts: 2 });
+  });
+  afterAll(async () => {
+    await qemu?.stop();
+  });
+
+  it("QEMU's own refusal of device_add is reported in its words and the device goes back on its host driver", async () => {
+    lab = await extractLabSnapshot('boot');
+    // The device exists only in the snapshot, not on this machine: QEMU cannot open it.
+    const r = await hotslot([...cliBase(['--guest', `real=${qemu.qmpSocket}`]), 'attach', BDF, 'real', '--yes', '--json']);
+    expect(r.status, r.stderr).toBe(1);
+    const out = JSON.parse(r.stdout) as { outcome: string; message: string; steps: { step: string; status: string }[] };
+    expect(out.outcome).toBe('failed');
+    expect(out.message).toMatch(/device_add of 0000:02:00\.0 failed: .*GenericError|device_add of 0000:02:00\.0 failed: .*vfio/);
+    // Undone newest first.
+    expect(out.steps.filter((s) => s.status === 'undone').map((s) => s.step)).toEqual(['bind vfio-pci', 'unbind']);
+    expect(driverOf(BDF)).toBe('e1000e');
+    expect(overrideOf(BDF)).toBe('(null)');
+  });
+});
