@@ -17,6 +17,8 @@ interface Run {
 interface RunningCli {
   done: Promise<Run>;
   exited: boolean;
+  /** What it has printed so far. */
+  stdout(): string;
   kill(signal: NodeJS.Signals): void;
 }
 
@@ -30,6 +32,7 @@ function cli(args: string[]): RunningCli {
   const running: RunningCli = {
     exited: false,
     kill: (signal) => child.kill(signal),
+    stdout: () => stdout,
     done: new Promise((resolve, reject) => {
       child.once('error', reject);
       child.once('close', (code) => {
@@ -61,6 +64,15 @@ describe('hotslot qmp against a real QEMU', () => {
   /** The test's own monitor; the CLI talks to the other socket. */
   let client: QmpClient;
   let socket: string;
+
+  /** Stops and resumes the guest until `done()`; leaves it running. */
+  async function toggleUntil(done: () => boolean): Promise<void> {
+    while (!done()) {
+      await client.execute('stop');
+      await client.execute('cont');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
 
   beforeAll(async () => {
     qemu = await startQemu({ qmpSockets: 2 });
@@ -125,19 +137,18 @@ describe('hotslot qmp against a real QEMU', () => {
 
   it('prints events as JSON lines and stops after --count of them', async () => {
     const events = cli(['qmp', '--socket', socket, '--events', '--count', '2']);
-    await untilConnected((command) => client.execute(command), socket, events);
-    await client.execute('stop');
-    await client.execute('cont');
-    await client.execute('stop');
+    // QEMU sends no events to a client that has not finished negotiating, and that moment is
+    // not visible from here: keep the guest toggling until the CLI has seen two.
+    await toggleUntil(() => events.exited);
     const result = await events.done;
     expect(result).toMatchObject({ code: 0, stderr: '' });
     const lines = result.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { event: string; timestamp: { seconds: number; microseconds: number } });
-    expect(lines.map((l) => l.event)).toEqual(['STOP', 'RESUME']);
+    expect(lines).toHaveLength(2);
+    expect(lines.map((l) => l.event).sort()).toEqual(['RESUME', 'STOP']);
     for (const line of lines) {
       expect(line.timestamp.seconds).toBeGreaterThan(1_600_000_000);
       expect(line.timestamp.microseconds).toBeLessThan(1_000_000);
     }
-    await client.execute('cont');
   });
 
   it('stops printing events on Ctrl-C and exits 0, leaving the monitor free', async () => {
@@ -159,9 +170,14 @@ describe('hotslot qmp --events when QEMU quits', () => {
   it('prints SHUTDOWN and exits 0 when the connection closes, over TCP too', async () => {
     qemu = await startQemu({ qmpTcp: true });
     const events = cli(['qmp', '--socket', qemu.qmpSocket, '--events']);
-    await untilConnected(async (command) => JSON.parse((await run('qmp', '--tcp', qemu!.qmpTcp!, command)).stdout) as unknown, qemu.qmpSocket, events);
+    // Once it has printed an event, the CLI is surely past negotiation.
+    const viaTcp = async (command: string) => JSON.parse((await run('qmp', '--tcp', qemu!.qmpTcp!, command)).stdout) as unknown;
+    while (events.stdout() === '' && !events.exited) {
+      await viaTcp('stop');
+      await viaTcp('cont');
+    }
     const quit = await run('qmp', '--tcp', qemu.qmpTcp!, 'quit');
-    expect(quit).toMatchObject({ code: 0, stdout: '{}\n' });
+    expect(quit).toEqual({ code: 0, stdout: '{}\n', stderr: '' });
     const result = await events.done;
     expect(result).toMatchObject({ code: 0, stderr: '' });
     const lines = result.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { event: string; data: unknown });

@@ -265,6 +265,17 @@ describe('QMP client against a peer that behaves', () => {
     expect(client.state).toMatchObject({ status: 'closed', willReconnect: false });
   });
 
+  it('takes QEMU hanging up after quit as its answer, since QEMU may exit before the reply gets out', async () => {
+    const { client, conn } = await connected();
+    const quit = client.execute('quit');
+    const other = client.execute('query-status').catch((e: unknown) => e);
+    await conn.nextCommand();
+    conn.send({ event: 'SHUTDOWN', timestamp: ts, data: { guest: false, reason: 'host-qmp-quit' } });
+    conn.end();
+    expect(await quit).toEqual({});
+    expect(await other).toBeInstanceOf(ConnectionClosedError);
+  });
+
   it('closes the connection with a protocol error on a line that is not JSON, failing what was pending', async () => {
     const { client, conn } = await connected();
     const reply = client.execute('query-status', undefined, { timeoutMs: 0 });
