@@ -8,7 +8,7 @@ import type { HotslotEvent } from '../core/events.js';
 import type { Intent } from '../core/operations.js';
 import { initialState, type HotslotState } from '../core/state.js';
 import { systemClock, type Clock } from '../core/clock.js';
-import { createScreen, type RawKey, type Screen } from './blessed.js';
+import { colourCount, createScreen, type RawKey, type Screen } from './blessed.js';
 import { handleKey, normalise, type KeyContext } from './controller.js';
 import { keyName } from './keymap.js';
 import { computeLayout, MIN_COLS, MIN_ROWS } from './layout.js';
@@ -28,7 +28,7 @@ import { filterDevices, sortedDevices } from './present/devices.js';
 import { sortedGuests } from './present/guests.js';
 import type { HeaderInfo } from './present/header.js';
 import { activeOperations, isStuck, latestOperationByBdf } from './present/operations.js';
-import type { Theme } from './theme.js';
+import { themeForColours, type Theme } from './theme.js';
 import { initialViewState, type Effect, type ViewState } from './view-state.js';
 
 export interface DashboardOptions {
@@ -66,7 +66,7 @@ export interface Dashboard {
 const TICK_MS = 125;
 
 export function startDashboard(opts: DashboardOptions): Dashboard {
-  const { theme, readOnly } = opts;
+  const { readOnly } = opts;
   const clock = opts.clock ?? systemClock;
   const frameMs = opts.frameMs ?? 33;
   const screen = createScreen({
@@ -74,6 +74,7 @@ export function startDashboard(opts: DashboardOptions): Dashboard {
     output: opts.output ?? process.stdout,
     terminal: opts.terminal ?? process.env.TERM,
   });
+  const theme = themeForColours(opts.theme, colourCount(screen));
 
   const header = createHeaderPane(screen, theme);
   const devices = createDevicesPane(screen, theme);

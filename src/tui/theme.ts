@@ -86,6 +86,8 @@ export type Symbols = Required<z.infer<typeof symbolsSchema>>;
 const themeFileSchema = z.strictObject({
   name: z.string().optional(),
   description: z.string().optional(),
+  /** The theme to use on terminals of fewer than 256 colours, when this one uses #rrggbb colours. */
+  fallback: z.string().optional(),
   styles: z.strictObject(Object.fromEntries(STYLE_NAMES.map((n) => [n, styleSchema.optional()])) as Record<StyleName, z.ZodOptional<typeof styleSchema>>).optional(),
   symbols: symbolsSchema.optional(),
 });
@@ -98,6 +100,12 @@ export interface Theme {
   file: string;
   styles: Record<StyleName, Style>;
   symbols: Symbols;
+  /**
+   * What to draw with on a terminal of fewer than 256 colours. blessed maps #rrggbb down to the
+   * first 8 colours by distance, which turns Solarized's greys into black on black; a theme of
+   * true colours therefore names a theme of basic colours to fall back to (`default` if none).
+   */
+  lowColour: Theme | null;
 }
 
 const FALLBACK_SYMBOLS: Symbols = { assignable: '✓', notAssignable: '✗', stuck: '!', spinner: ['-', '\\', '|', '/'] };
@@ -153,10 +161,20 @@ function readThemeFile(file: string): ThemeFile {
   return parsed.data;
 }
 
-function resolve(name: string, file: string, base: ThemeFile | null, own: ThemeFile): Theme {
+function resolve(name: string, file: string, base: ThemeFile | null, own: ThemeFile): Omit<Theme, 'lowColour'> {
   const styles = {} as Record<StyleName, Style>;
   for (const n of STYLE_NAMES) styles[n] = own.styles?.[n] ?? base?.styles?.[n] ?? {};
   return { name, file, styles, symbols: { ...FALLBACK_SYMBOLS, ...base?.symbols, ...own.symbols } };
+}
+
+/** Whether a theme uses #rrggbb colours (which blessed maps down badly below 256 colours). */
+export function usesTrueColour(styles: Record<StyleName, Style>): boolean {
+  return Object.values(styles).some((s) => s.fg?.startsWith('#') || s.bg?.startsWith('#'));
+}
+
+/** The theme to draw with on a terminal of `colours` colours. */
+export function themeForColours(theme: Theme, colours: number): Theme {
+  return colours < 256 && theme.lowColour ? theme.lowColour : theme;
 }
 
 /**
@@ -166,12 +184,18 @@ function resolve(name: string, file: string, base: ThemeFile | null, own: ThemeF
 export function loadTheme(name: string | undefined, env: NodeJS.ProcessEnv = process.env, dirs: ThemeDirs = themeDirs(env)): Theme {
   const wanted = name ?? (env.NO_COLOR ? 'monochrome' : 'default');
   const themes = listThemes(dirs);
-  const file = themes.get(wanted);
-  if (!file) throw new ThemeError(`unknown theme "${wanted}"; themes: ${[...themes.keys()].join(', ')}`);
-  const own = readThemeFile(file);
-  const defaultFile = themes.get('default');
-  const base = wanted === 'default' || !defaultFile ? null : readThemeFile(defaultFile);
-  return resolve(wanted, file, base, own);
+  const load = (themeName: string, from: string | null): Theme => {
+    const file = themes.get(themeName);
+    if (!file) throw new ThemeError(`unknown theme "${themeName}"${from ? ` (the fallback of ${from})` : ''}; themes: ${[...themes.keys()].join(', ')}`);
+    const own = readThemeFile(file);
+    const defaultFile = themes.get('default');
+    const base = themeName === 'default' || !defaultFile ? null : readThemeFile(defaultFile);
+    const theme = resolve(themeName, file, base, own);
+    const fallback = own.fallback ?? 'default';
+    const low = usesTrueColour(theme.styles) && fallback !== themeName && from === null ? load(fallback, file) : null;
+    return { ...theme, lowColour: low };
+  };
+  return load(wanted, null);
 }
 
 function tagColour(c: string): string {
