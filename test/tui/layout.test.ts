@@ -44,7 +44,7 @@ describe('layout', () => {
 });
 
 describe('resize', () => {
-  it('re-lays out the panes when the terminal grows, and back when it shrinks', async () => {
+  it('re-lays out the panes when the terminal grows, and back when it shrinks', () => {
     const d = (h = openDashboard(labState()));
     const devicesTitle = () => d.lines().findIndex((l) => l.includes('Devices 7'));
     const guestsTitle = () => d.lines().findIndex((l) => l.includes('Guests 2/3'));
@@ -65,7 +65,7 @@ describe('resize', () => {
     expect(d.text()).not.toContain('VENDOR');
   });
 
-  it('rebuilds the interrupt chart in its new place', async () => {
+  it('rebuilds the interrupt chart in its new place', () => {
     const d = (h = openDashboard(labState()));
     d.emit({ type: 'host.interrupts', at: 10, counts: { '0000:00:00.0': 5 } }, { type: 'host.interrupts', at: 11, counts: { '0000:00:00.0': 9 } });
     const chartRight = () => {
