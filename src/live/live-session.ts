@@ -1,0 +1,138 @@
+import { merge, Subscription, type Observable } from 'rxjs';
+import type { Clock } from '../core/clock.js';
+import { createBus, type Bus } from '../core/bus.js';
+import type { HotslotEvent } from '../core/events.js';
+import type { Intent } from '../core/operations.js';
+import type { GuestSpec } from '../guests/guest-specs.js';
+import { scanHost, type HostSources } from '../host/inventory.js';
+import { watchHost } from '../host/watcher.js';
+import { errorText, HotplugInputError } from '../hotplug/errors.js';
+import { Hotplug, type Timeouts } from '../hotplug/hotplug.js';
+import type { Journal } from '../hotplug/journal.js';
+import { describeEndpoint } from '../qmp/index.js';
+import type { KernelPort } from '../kernel/index.js';
+import { monitorGuest } from './guest-monitor.js';
+
+export interface LiveSessionOptions {
+  sources: HostSources;
+  /** Null in read-only mode: nothing can change the host. */
+  kernel: KernelPort | null;
+  journal: Journal | null;
+  guests: GuestSpec[];
+  clock: Clock;
+  hostPollMs?: number;
+  guestPollMs?: number;
+  /** Give a guest's devices back to the host when its QEMU exits (default on). */
+  returnOnExit?: boolean;
+  timeouts?: Partial<Timeouts>;
+}
+
+/**
+ * The dashboard's world: host changes and guests' events flow into one bus; the operator's
+ * intents are carried out by the hotplug layer, whose steps flow into the same bus.
+ */
+export class LiveSession {
+  readonly bus: Bus;
+  private readonly subs = new Subscription();
+  private readonly hotplug: Hotplug | null;
+  private readonly held = new Map<string, string[]>();
+  private readonly sources$: Observable<HotslotEvent>;
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(private readonly opts: LiveSessionOptions) {
+    this.bus = createBus();
+    const monitors = opts.guests.map((spec) => ({ spec, ...monitorGuest(spec, opts.clock, { pollMs: opts.guestPollMs }) }));
+    this.sources$ = merge(watchHost(opts.sources, { intervalMs: opts.hostPollMs ?? 2_000, clock: opts.clock }), ...monitors.map((m) => m.events$));
+    this.hotplug =
+      opts.kernel === null
+        ? null
+        : new Hotplug({
+            kernel: opts.kernel,
+            journal: opts.journal,
+            clock: opts.clock,
+            emit: (e) => this.bus.emit(e),
+            scan: () => scanHost(opts.sources),
+            guests: monitors.map((m) => ({ name: m.spec.name, socket: describeEndpoint(m.spec.endpoint), qmp: m.client })),
+            procRoot: opts.sources.procRoot,
+            dryRun: false,
+            ...(opts.timeouts ? { timeouts: opts.timeouts } : {}),
+          });
+  }
+
+  get readOnly(): boolean {
+    return this.hotplug === null;
+  }
+
+  start(): void {
+    this.subs.add(
+      this.sources$.subscribe({
+        next: (e) => {
+          this.bus.emit(e);
+          this.followGuests(e);
+        },
+        error: (err: unknown) => this.bus.emit({ type: 'op.finished', at: this.opts.clock.now(), opId: 'host-watch', outcome: 'failed', message: `reading the host failed: ${errorText(err)}` }),
+      }),
+    );
+  }
+
+  stop(): void {
+    this.subs.unsubscribe();
+    this.bus.close();
+  }
+
+  /** Remembers what each guest holds, and brings it home when the guest's QEMU goes away. */
+  private followGuests(e: HotslotEvent): void {
+    if (e.type === 'guest.devices') {
+      this.held.set(e.guest, e.devices.flatMap((d) => (d.hostBdf ? [d.hostBdf] : [])));
+    } else if (e.type === 'guest.disconnected' && (this.opts.returnOnExit ?? true) && this.hotplug) {
+      const bdfs = this.held.get(e.guest) ?? [];
+      this.held.delete(e.guest);
+      for (const bdf of bdfs) this.enqueue(() => this.hotplug!.return(bdf).then(() => undefined));
+    }
+  }
+
+  private enqueue(job: () => Promise<void>): void {
+    this.queue = this.queue.then(job).catch((err: unknown) => {
+      this.bus.emit({ type: 'op.finished', at: this.opts.clock.now(), opId: `error-${this.opts.clock.now()}`, outcome: 'failed', message: errorText(err) });
+    });
+  }
+
+  /** Carries out what the operator asked, one operation at a time, never blocking the caller. */
+  sendIntent(intent: Intent): void {
+    const hp = this.hotplug;
+    if (!hp) {
+      this.bus.emit({ type: 'op.finished', at: this.opts.clock.now(), opId: `read-only-${this.opts.clock.now()}`, outcome: 'refused', message: 'read-only: no change is made' });
+      return;
+    }
+    this.enqueue(async () => {
+      try {
+        switch (intent.kind) {
+          case 'attach':
+            await hp.attach(intent.bdf, intent.guest, { group: intent.group ?? false });
+            break;
+          case 'detach':
+          case 'retry':
+            await hp.detach(intent.bdf);
+            break;
+          case 'move':
+            await hp.move(intent.bdf, intent.guest);
+            break;
+          case 'return':
+            await hp.return(intent.bdf);
+            break;
+          case 'force-return':
+            await hp.return(intent.bdf).catch(async (err: unknown) => {
+              if (!(err instanceof HotplugInputError)) throw err;
+            });
+            break;
+          case 'recover':
+            await hp.recover();
+            break;
+        }
+      } catch (err) {
+        // Input errors (a device that vanished, a guest that went away) end the operation plainly.
+        this.bus.emit({ type: 'op.finished', at: this.opts.clock.now(), opId: `intent-${this.opts.clock.now()}`, outcome: 'failed', message: errorText(err) });
+      }
+    });
+  }
+}
