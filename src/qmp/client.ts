@@ -63,6 +63,8 @@ interface Session {
   phase: 'greeting' | 'negotiating' | 'ready' | 'closed';
   transport: Transport | null;
   greeting: { resolve(message: Record<string, unknown>): void; reject(error: QmpError): void } | null;
+  /** The first message, if it came before anyone waited for it. */
+  early: Record<string, unknown> | null;
   closed: Promise<void>;
   markClosed(): void;
 }
@@ -233,12 +235,13 @@ export class QmpClient {
   private newSession(): Session {
     let markClosed!: () => void;
     const closed = new Promise<void>((resolve) => (markClosed = resolve));
-    const session: Session = { phase: 'greeting', transport: null, greeting: null, closed, markClosed };
+    const session: Session = { phase: 'greeting', transport: null, greeting: null, early: null, closed, markClosed };
     this.session = session;
     return session;
   }
 
   private awaitGreeting(session: Session, timeoutMs: number): Promise<Record<string, unknown>> {
+    if (session.early !== null) return Promise.resolve(session.early);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         session.greeting = null;
@@ -282,6 +285,7 @@ export class QmpClient {
     if (session !== this.session) return;
     if (session.phase === 'greeting') {
       if (session.greeting) session.greeting.resolve(message);
+      else session.early ??= message;
       return;
     }
     if (typeof message.event === 'string') {

@@ -114,6 +114,8 @@ function attach(socket: Socket, maxLineLength: number, handlers: TransportHandle
     close() {
       if (why === null) why = { kind: 'local' };
       socket.end(() => socket.destroy());
+      // A peer that stops reading would hold our last writes, and the socket, forever.
+      setTimeout(() => socket.destroy(), 1000).unref();
     },
     fail,
   };
