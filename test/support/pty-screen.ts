@@ -33,7 +33,8 @@ export interface PtyScreen {
   exited: Promise<PtyExit>;
   /** What the program wrote, all of it (for a failing test's message). */
   output(): string;
-  kill(): void;
+  /** Sends a signal (node-pty's default is SIGHUP) unless it has exited. */
+  kill(signal?: string): void;
 }
 
 export interface PtyOptions {
@@ -127,8 +128,8 @@ export function startPty(file: string, args: string[], opts: PtyOptions = {}): P
     },
     exited,
     output: () => raw,
-    kill() {
-      if (!done) child.kill();
+    kill(signal) {
+      if (!done) child.kill(signal);
     },
   };
 }
