@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExecuteError, QmpClient, connectQmp, unixEndpoint } from '../../src/qmp/index.js';
+import { startMisbehavingPeer } from '../support/misbehaving-qmp-peer.js';
 import { startQemu, type RunningQemu } from '../support/qemu.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
@@ -126,6 +127,8 @@ describe('hotslot qmp against a real QEMU', () => {
     ['no command and no --events', [], /name a QMP command/],
     ['--count without --events', ['--count', '2', 'query-status'], /--count goes with --events/],
     ['a --count that is not a number', ['--events', '--count', 'many'], /--count wants a positive whole number/],
+    ['a --timeout of 0', ['--timeout', '0', 'query-status'], /--timeout wants a positive whole number/],
+    ['a COMMAND with --events', ['--events', 'query-status'], /--events takes no COMMAND/],
   ])('treats %s as bad usage: exit 2, one line, nothing sent', async (_name, args, message) => {
     const before = await client.execute('query-status');
     const result = await run('qmp', '--socket', socket, ...args);
@@ -183,5 +186,27 @@ describe('hotslot qmp --events when QEMU quits', () => {
     const lines = result.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { event: string; data: unknown });
     expect(lines.at(-1)).toMatchObject({ event: 'SHUTDOWN', data: { guest: false, reason: 'host-qmp-quit' } });
     expect(await qemu.exited).toEqual({ code: 0, signal: null });
+  });
+});
+
+describe('hotslot qmp --timeout', () => {
+  it('gives up on a socket that never greets after --timeout, in one line, exit 1', async () => {
+    const peer = await startMisbehavingPeer({ greeting: null });
+    try {
+      const result = await run('qmp', '--socket', peer.path, '--timeout', '300', 'query-status');
+      expect(result).toEqual({ code: 1, stdout: '', stderr: `hotslot: no usable QMP greeting from ${peer.path}: none arrived within 300 ms\n` });
+    } finally {
+      await peer.close();
+    }
+  });
+
+  it('gives up on a command that gets no answer after --timeout, naming it, exit 1', async () => {
+    const peer = await startMisbehavingPeer();
+    try {
+      const result = await run('qmp', '--socket', peer.path, '--timeout', '300', 'query-status');
+      expect(result).toEqual({ code: 1, stdout: '', stderr: `hotslot: query-status on ${peer.path} got no answer within 300 ms\n` });
+    } finally {
+      await peer.close();
+    }
   });
 });
