@@ -23,6 +23,11 @@ export interface HostSources {
   /** Named in protection messages. */
   configFile?: string;
   pageSize?: number;
+  /**
+   * Devices that guests hold, by BDF (from QMP: query-pci and qom-get `host`). sysfs alone only
+   * says vfio-pci; this turns the owner into the guest and adds the `with-guest` reason.
+   */
+  guestHolders?: ReadonlyMap<string, { guest: string; qdevId?: string }>;
 }
 
 /** Everything read from the files in one pass. */
@@ -92,6 +97,10 @@ export function describeHost(reading: HostReading, src: HostSources, cache: View
   }
 
   const devices = views.map((v) => hostDevice(v, topology, irqLines, protections.get(v.raw.bdf) ?? [], virtfns.get(v.raw.bdf) ?? []));
+  for (const d of devices) {
+    const held = src.guestHolders?.get(d.bdf);
+    if (held) d.owner = { kind: 'guest', guest: held.guest, ...(held.qdevId ? { qdevId: held.qdevId } : {}) };
+  }
   const byBdf = new Map(devices.map((d) => [d.bdf, d]));
   const groups = groupMembers(devices);
   const intxLines = new Map<number, string[]>();
@@ -115,22 +124,37 @@ function hostDevice(
 ): HostDevice {
   const { raw, base } = v;
   const hex = (n: number | null) => (n === null ? null : '0x' + n.toString(16).padStart(4, '0'));
+  // Every field spelled out, in the contract's order: one object shape for all devices, which
+  // V8 builds and serialises fastest.
   return {
-    ...base,
+    bdf: base.bdf,
+    vendorId: base.vendorId,
+    deviceId: base.deviceId,
+    classCode: base.classCode,
+    vendorName: base.vendorName,
+    deviceName: base.deviceName,
+    headerType: base.headerType,
+    pcieType: base.pcieType,
+    driver: base.driver,
+    iommuGroup: base.iommuGroup,
+    owner: base.owner,
     interrupts: interruptsOf(raw, v.cfg, irqLines),
     reset: resetOf(v, topology.busNeighbourCount(raw.bdf)),
+    acs: base.acs,
+    sriov: base.sriov,
+    capabilities: base.capabilities,
+    assignable: { ok: false, reasons: [] },
     subsystemVendorId: hex(raw.subsystemVendorId ?? v.cfg.subsystemVendorId),
     subsystemDeviceId: hex(raw.subsystemDeviceId ?? v.cfg.subsystemId),
     driverOverride: raw.driverOverride,
     numaNode: raw.numaNode,
     resetFile: raw.resetFile,
-    parents: [...raw.parents],
+    parents: raw.parents,
     physfn: raw.physfn,
-    virtfns: [...virtfns].sort(),
+    virtfns: virtfns.sort(),
     bootVga: raw.bootVga,
     bars: raw.resources,
     protected: protections,
-    assignable: { ok: false, reasons: [] },
   };
 }
 

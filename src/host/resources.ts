@@ -37,6 +37,8 @@ export function parseResources(text: string | null, pageSize = 4096): Bar[] {
   const lines = text.split('\n');
   for (let index = 0; index < lines.length; index++) {
     const line = lines[index];
+    // Most lines are unassigned resources: all zeros, flags included.
+    if (line.endsWith(' 0x0000000000000000') || line === '') continue;
     const parts = line.trim().split(/\s+/);
     if (parts.length < 3) continue;
     const [startHex, endHex, flagsHex] = parts;

@@ -184,11 +184,16 @@ interface TreeState {
   alloc: Allocator;
   /** The functions being written now, by BDF. */
   specs: Map<string, FunctionSpec>;
+  /** Among them: children by parent bridge, VFs by PF. */
+  children: Map<string, string[]>;
+  vfs: Map<string, string[]>;
+  /** PF directories whose `sriov_numvfs` must follow their VFs once all are written. */
+  recount: Set<string>;
 }
 
 /** Writes the sysfs side of `spec` under `sysfsRoot`. */
 export function buildSysfs(sysfsRoot: string, spec: HostSpec): void {
-  for (const dir of ['bus/pci/devices', 'bus/pci/drivers', 'bus/pci/slots', 'kernel/iommu_groups', 'class/net', 'class/block', 'block', 'dev/block', 'bus/virtio/devices']) {
+  for (const dir of ['bus/pci/devices', 'bus/pci/drivers', 'bus/pci/slots', 'kernel/iommu_groups', 'kernel/irq', 'class/net', 'class/block', 'block', 'dev/block', 'bus/virtio/devices']) {
     mkdirSync(path.join(sysfsRoot, dir), { recursive: true });
   }
   for (const f of ['drivers_probe', 'rescan']) writeAttr(path.join(sysfsRoot, 'bus/pci', f), '', 0o200);
@@ -203,7 +208,14 @@ export function buildSysfs(sysfsRoot: string, spec: HostSpec): void {
  */
 export function addFunctions(sysfsRoot: string, functions: readonly FunctionSpec[]): void {
   const specs = new Map(functions.map((f) => [normalizeBdf(f.bdf), { ...f, bdf: normalizeBdf(f.bdf) }]));
-  const state: TreeState = { sysfsRoot, alloc: new Allocator(highestMsiIrq(sysfsRoot) + 1), specs };
+  const children = new Map<string, string[]>();
+  const vfs = new Map<string, string[]>();
+  const push = (m: Map<string, string[]>, k: string, v: string) => m.set(k, [...(m.get(k) ?? []), v]);
+  for (const f of specs.values()) {
+    if (f.parent) push(children, normalizeBdf(f.parent), f.bdf);
+    if (f.physfn) push(vfs, normalizeBdf(f.physfn), f.bdf);
+  }
+  const state: TreeState = { sysfsRoot, alloc: new Allocator(highestMsiIrq(sysfsRoot) + 1), specs, children, vfs, recount: new Set() };
   const relOf = (bdf: string, seen = new Set<string>()): string => {
     const f = specs.get(bdf);
     if (!f) {
@@ -222,6 +234,7 @@ export function addFunctions(sysfsRoot: string, functions: readonly FunctionSpec
   const perSlot = new Map<string, number>();
   for (const bdf of [...specs.keys(), ...listTree(sysfsRoot)]) perSlot.set(bdf.slice(0, 10), (perSlot.get(bdf.slice(0, 10)) ?? 0) + 1);
   for (const p of placed) writeFunction(state, p, (perSlot.get(p.spec.bdf.slice(0, 10)) ?? 0) > 1);
+  for (const pfDir of state.recount) countVfs(pfDir);
 }
 
 function listTree(sysfsRoot: string): string[] {
@@ -230,6 +243,8 @@ function listTree(sysfsRoot: string): string[] {
 
 function highestMsiIrq(sysfsRoot: string): number {
   let max = 23;
+  const descriptors = listDir(path.join(sysfsRoot, 'kernel/irq'));
+  if (descriptors) return Math.max(max, ...descriptors.map((n) => parseInt(n, 10) || 0));
   for (const bdf of listTree(sysfsRoot)) {
     for (const n of listDir(path.join(sysfsRoot, PCI_DEVICES, bdf, 'msi_irqs')) ?? []) max = Math.max(max, parseInt(n, 10) || 0);
   }
@@ -274,7 +289,6 @@ const isBridgeClass = (classCode: number) => classCode >> 8 === 0x0604;
 
 function writeFunction(state: TreeState, p: Placement, multiFunction: boolean): void {
   const { spec } = p;
-  const byBdf = state.specs;
   const root = state.sysfsRoot;
   const dir = path.join(root, p.rel);
   mkdirSync(dir, { recursive: true });
@@ -295,8 +309,8 @@ function writeFunction(state: TreeState, p: Placement, multiFunction: boolean): 
   const pin = spec.interruptPin !== undefined ? spec.interruptPin : (fromDump?.interruptPin ?? (headerType === 'endpoint' && !spec.physfn ? 'A' : null));
   const line = spec.irq ?? (pin ? state.alloc.nextLine() : 0);
   const bars = (spec.bars ?? []).map((b) => ({ ...b, space: b.space ?? 'mem', address: b.address ?? state.alloc.take(b) }));
-  const children = [...byBdf.values()].filter((c) => c.parent && normalizeBdf(c.parent) === spec.bdf);
-  const secondary = children.length > 0 ? parseInt(children[0].bdf.slice(5, 7), 16) : 0;
+  const children = state.children.get(spec.bdf) ?? [];
+  const secondary = children.length > 0 ? parseInt(children[0].slice(5, 7), 16) : 0;
 
   const config =
     spec.config ??
@@ -384,18 +398,18 @@ function writeFunction(state: TreeState, p: Placement, multiFunction: boolean): 
     if (pfRel) {
       link(path.join(dir, 'physfn'), path.join(root, pfRel));
       link(path.join(root, pfRel, `virtfn${vfIndex(root, pfRel, pf, spec.bdf)}`), dir);
-      countVfs(path.join(root, pfRel));
+      state.recount.add(path.join(root, pfRel));
     }
   }
   // A PF written after its VFs: link the VFs that already exist.
-  for (const vf of [...byBdf.values()].filter((v) => v.physfn && normalizeBdf(v.physfn) === spec.bdf)) {
-    const vfRel = functionPath(root, vf.bdf);
+  for (const vf of state.vfs.get(spec.bdf) ?? []) {
+    const vfRel = functionPath(root, vf);
     if (vfRel) {
-      link(path.join(dir, `virtfn${vfIndex(root, p.rel, spec.bdf, vf.bdf)}`), path.join(root, vfRel));
+      link(path.join(dir, `virtfn${vfIndex(root, p.rel, spec.bdf, vf)}`), path.join(root, vfRel));
       link(path.join(root, vfRel, 'physfn'), dir);
     }
   }
-  if (spec.sriov && spec.sriov.numVFs === undefined) countVfs(dir);
+  if (spec.sriov && spec.sriov.numVFs === undefined) state.recount.add(dir);
   if (spec.iommuGroup !== undefined && spec.iommuGroup !== null) {
     const g = path.join(root, 'kernel/iommu_groups', String(spec.iommuGroup));
     mkdirSync(path.join(g, 'devices'), { recursive: true });
@@ -407,7 +421,8 @@ function writeFunction(state: TreeState, p: Placement, multiFunction: boolean): 
   if (spec.driver) attachDriverLinks(root, spec.bdf, dir, spec.driver);
 
   const msi = spec.msix?.enabled ? { mode: 'msix' as const, n: spec.msix.enabled } : spec.msi?.enabled ? { mode: 'msi' as const, n: spec.msi.enabled } : null;
-  if (msi) writeMsiIrqs(dir, msi.mode, Array.from({ length: msi.n }, () => state.alloc.nextIrq()));
+  if (msi) writeMsiIrqs(root, dir, msi.mode, Array.from({ length: msi.n }, () => state.alloc.nextIrq()));
+  if (pin && line > 0) writeIrqDescriptor(root, line, 'IR-IO-APIC', 'level');
 
   for (const ifname of spec.net ?? []) {
     const netDir = path.join(dir, 'net', ifname);
@@ -498,12 +513,28 @@ function attachDriverLinks(root: string, bdf: string, dir: string, driver: strin
   link(path.join(dir, 'driver'), ddir);
 }
 
-function writeMsiIrqs(dir: string, mode: 'msi' | 'msix', irqs: readonly number[]): void {
+/**
+ * `msi_irqs/` of a function, and the interrupt descriptors the kernel keeps for each vector in
+ * `kernel/irq/N` (allocated with the vectors, freed with them).
+ */
+function writeMsiIrqs(sysfsRoot: string, dir: string, mode: 'msi' | 'msix', irqs: readonly number[]): void {
   const mdir = path.join(dir, 'msi_irqs');
+  for (const old of listDir(mdir) ?? []) rmSync(path.join(sysfsRoot, 'kernel/irq', old), { recursive: true, force: true });
   rmSync(mdir, { recursive: true, force: true });
   if (irqs.length === 0) return;
   mkdirSync(mdir);
-  for (const irq of irqs) writeAttr(path.join(mdir, String(irq)), `${mode}\n`, 0o444);
+  for (const irq of irqs) {
+    writeAttr(path.join(mdir, String(irq)), `${mode}\n`, 0o444);
+    writeIrqDescriptor(sysfsRoot, irq, 'IR-PCI-MSI', 'edge');
+  }
+}
+
+function writeIrqDescriptor(sysfsRoot: string, irq: number, chip: string, type: string): void {
+  const d = path.join(sysfsRoot, 'kernel/irq', String(irq));
+  if (existsSync(d)) return;
+  mkdirSync(d, { recursive: true });
+  writeAttr(path.join(d, 'chip_name'), `${chip}\n`, 0o444);
+  writeAttr(path.join(d, 'type'), `${type}\n`, 0o444);
 }
 
 function writeBlock(root: string, dir: string, b: NonNullable<FunctionSpec['block']>[number]): void {
@@ -610,7 +641,7 @@ export function unbindDriver(sysfsRoot: string, bdf: string): void {
     rmSync(path.join(sysfsRoot, 'bus/pci/drivers', path.basename(current), bdf), { force: true });
     unlinkSync(path.join(dir, 'driver'));
   }
-  rmSync(path.join(dir, 'msi_irqs'), { recursive: true, force: true });
+  writeMsiIrqs(sysfsRoot, dir, 'msi', []);
   writeUevent(dir, bdf, null);
 }
 
@@ -621,7 +652,7 @@ export function setDriverOverride(sysfsRoot: string, bdf: string, driver: string
 /** MSI or MSI-X on with `count` new vectors, or off (`mode` null). */
 export function setMsiIrqs(sysfsRoot: string, bdf: string, mode: 'msi' | 'msix' | null, count = 1): void {
   const first = highestMsiIrq(sysfsRoot) + 1;
-  writeMsiIrqs(deviceDir(sysfsRoot, bdf), mode ?? 'msi', mode ? Array.from({ length: count }, (_v, i) => first + i) : []);
+  writeMsiIrqs(sysfsRoot, deviceDir(sysfsRoot, bdf), mode ?? 'msi', mode ? Array.from({ length: count }, (_v, i) => first + i) : []);
 }
 
 /** Rewrites `reset_method` (and `reset`); null removes both, as for a function the kernel cannot reset. */
@@ -656,6 +687,7 @@ export function removeFunction(sysfsRoot: string, bdf: string): void {
     }
     countVfs(pfDir);
   }
+  writeMsiIrqs(sysfsRoot, dir, 'msi', []);
   rmSync(path.join(sysfsRoot, PCI_DEVICES, bdf), { force: true });
   rmSync(dir, { recursive: true, force: true });
 }

@@ -5,12 +5,34 @@
  * waits on a disk. Every helper answers null when the file is absent or unreadable: a missing
  * attribute is information (no `reset_method`, no `msi_irqs`), not an error.
  */
-import { closeSync, openSync, readSync, readdirSync, readlinkSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, readdirSync, readlinkSync } from 'node:fs';
 import { posix as path } from 'node:path';
 
 const scratch = Buffer.allocUnsafe(64 * 1024);
 
-/** The whole file as latin1 text (sysfs attributes are ASCII), or null. */
+/**
+ * A sysfs attribute as latin1 text (they are ASCII), or null. The kernel renders an attribute
+ * whole (at most a page) on the first read, so one read is enough; procfs files that span
+ * pages need `readText`.
+ */
+export function readAttr(file: string): string | null {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const n = readSync(fd, scratch, 0, scratch.length, 0);
+    return scratch.toString('latin1', 0, n);
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The whole file as latin1 text, read to its end, or null. */
 export function readText(file: string): string | null {
   let fd: number;
   try {
@@ -36,7 +58,7 @@ export function readText(file: string): string | null {
 
 /** The first line of a text attribute, trimmed; null when absent or empty. */
 export function readLine(file: string): string | null {
-  const text = readText(file);
+  const text = readAttr(file);
   if (text === null) return null;
   const nl = text.indexOf('\n');
   const line = (nl < 0 ? text : text.slice(0, nl)).trim();
@@ -56,6 +78,14 @@ export function parseNumber(text: string): number | null {
   return null;
 }
 
+/**
+ * Binary attributes are carved from shared slabs: a scan reads thousands of 4 KiB configuration
+ * spaces, and one allocation per slab instead of per file keeps the garbage collector out of it.
+ */
+const SLAB = 1 << 20;
+let slab = Buffer.allocUnsafeSlow(SLAB);
+let slabUsed = 0;
+
 /** Up to `max` bytes of a binary attribute (`config`), or null. */
 export function readBytes(file: string, max = 4096): Uint8Array | null {
   let fd: number;
@@ -65,19 +95,31 @@ export function readBytes(file: string, max = 4096): Uint8Array | null {
     return null;
   }
   try {
-    const out = Buffer.allocUnsafe(max);
+    if (slabUsed + max > SLAB) {
+      slab = Buffer.allocUnsafeSlow(Math.max(SLAB, max));
+      slabUsed = 0;
+    }
     let total = 0;
     while (total < max) {
-      const n = readSync(fd, out, total, max - total, total);
-      if (n === 0) break;
+      const want = max - total;
+      const n = readSync(fd, slab, slabUsed + total, want, total);
       total += n;
+      // A short read is the end: `config` is 64, 256 or 4096 bytes and comes in one piece.
+      if (n < want) break;
     }
-    return new Uint8Array(out.buffer, out.byteOffset, total);
+    const bytes = new Uint8Array(slab.buffer, slab.byteOffset + slabUsed, total);
+    slabUsed += (total + 7) & ~7;
+    return bytes;
   } catch {
     return null;
   } finally {
     closeSync(fd);
   }
+}
+
+/** Whether a path exists, without the cost of a thrown error when it does not. */
+export function exists(file: string): boolean {
+  return existsSync(file);
 }
 
 export function listDir(dir: string): string[] | null {

@@ -5,7 +5,7 @@
  */
 import { posix as path } from 'node:path';
 import { parseResources, type Bar } from './resources.js';
-import { linkName, listDir, parseNumber, readBytes, readLine, readLink, readNumber, readText, resolveLinkUnder } from './sysfs-files.js';
+import { exists, linkName, listDir, parseNumber, readAttr, readBytes, readLine, readLink, readNumber, resolveLinkUnder } from './sysfs-files.js';
 
 export type MsiMode = 'msi' | 'msix';
 
@@ -76,30 +76,30 @@ export function readFunction(sysfsRoot: string, bdf: string): SysfsFunction | nu
   // A fixture or an odd kernel may keep the directory itself under bus/pci/devices.
   const dirRel = rel ?? `${PCI_DEVICES}/${bdf}`;
   const dir = `${sysfsRoot}/${dirRel}`;
-  const entries = listDir(dir);
-  if (entries === null) return null;
-  const has = new Set(entries);
   const at = (name: string) => `${dir}/${name}`;
-
-  const ids = readIds(dir, has);
+  // Optional attributes are probed with a cheap existence check or a read that may fail; a
+  // listing of the directory would cost more than all of them together.
+  const ids = readIds(dir);
+  if (ids === null) return null;
   const { parents, rootBus } = ancestry(dirRel, bdf);
+  const isVga = ids.classCode !== null && ids.classCode >> 8 === 0x0300;
   return {
     bdf,
     path: dirRel,
     ...ids,
     config: readBytes(at('config')) ?? new Uint8Array(0),
-    driver: has.has('driver') ? linkName(at('driver')) : null,
-    driverOverride: has.has('driver_override') ? parseOverride(readLine(at('driver_override'))) : null,
-    iommuGroup: has.has('iommu_group') ? parseNumber(linkName(at('iommu_group')) ?? '') : null,
-    resetFile: has.has('reset'),
-    resetMethods: has.has('reset_method') ? parseResetMethods(readText(at('reset_method'))) : null,
-    resources: has.has('resource') ? parseResources(readText(at('resource'))) : [],
-    msi: has.has('msi_irqs') ? readMsiIrqs(at('msi_irqs')) : null,
-    irq: has.has('irq') ? readNumber(at('irq')) : null,
-    numaNode: has.has('numa_node') ? readNumber(at('numa_node')) : null,
-    physfn: has.has('physfn') ? linkName(at('physfn')) : null,
-    sriov: has.has('sriov_totalvfs') ? readSriov(dir) : null,
-    bootVga: has.has('boot_vga') ? readLine(at('boot_vga')) === '1' : null,
+    driver: linkName(at('driver')),
+    driverOverride: parseOverride(readLine(at('driver_override'))),
+    iommuGroup: parseNumber(linkName(at('iommu_group')) ?? ''),
+    resetFile: exists(at('reset')),
+    resetMethods: parseResetMethods(readAttr(at('reset_method'))),
+    resources: parseResources(readAttr(at('resource'))),
+    msi: exists(at('msi_irqs')) ? readMsiIrqs(at('msi_irqs')) : null,
+    irq: readNumber(at('irq')),
+    numaNode: readNumber(at('numa_node')),
+    physfn: exists(at('physfn')) ? linkName(at('physfn')) : null,
+    sriov: exists(at('sriov_totalvfs')) ? readSriov(dir) : null,
+    bootVga: isVga && exists(at('boot_vga')) ? readLine(at('boot_vga')) === '1' : null,
     parents,
     rootBus,
   };
@@ -107,9 +107,12 @@ export function readFunction(sysfsRoot: string, bdf: string): SysfsFunction | nu
 
 type Ids = Pick<SysfsFunction, 'vendorId' | 'deviceId' | 'subsystemVendorId' | 'subsystemDeviceId' | 'classCode'>;
 
-/** One read of `uevent` carries ids, subsystem ids and class; the single attributes are the fallback. */
-function readIds(dir: string, has: Set<string>): Ids {
-  const uevent = has.has('uevent') ? parseUevent(readText(`${dir}/uevent`)) : null;
+/**
+ * One read of `uevent` carries the driver name, ids, subsystem ids and class; the single
+ * attributes are the fallback. Null when the function's directory is gone.
+ */
+function readIds(dir: string): Ids | null {
+  const uevent = parseUevent(readAttr(`${dir}/uevent`));
   if (uevent?.PCI_ID && uevent.PCI_CLASS) {
     const [v, d] = uevent.PCI_ID.split(':');
     const [sv, sd] = (uevent.PCI_SUBSYS_ID ?? '').split(':');
@@ -121,13 +124,14 @@ function readIds(dir: string, has: Set<string>): Ids {
       classCode: hexOrNull(uevent.PCI_CLASS),
     };
   }
-  const num = (name: string) => (has.has(name) ? readNumber(`${dir}/${name}`) : null);
+  const vendorId = readNumber(`${dir}/vendor`);
+  if (vendorId === null && !exists(dir)) return null;
   return {
-    vendorId: num('vendor'),
-    deviceId: num('device'),
-    subsystemVendorId: num('subsystem_vendor'),
-    subsystemDeviceId: num('subsystem_device'),
-    classCode: num('class'),
+    vendorId,
+    deviceId: readNumber(`${dir}/device`),
+    subsystemVendorId: readNumber(`${dir}/subsystem_vendor`),
+    subsystemDeviceId: readNumber(`${dir}/subsystem_device`),
+    classCode: readNumber(`${dir}/class`),
   };
 }
 
@@ -151,8 +155,9 @@ export function parseOverride(line: string | null): string | null {
   return line === null || line === '(null)' ? null : line;
 }
 
-export function parseResetMethods(text: string | null): string[] {
-  return (text ?? '').split(/\s+/).filter((m) => m !== '');
+/** null when the attribute is absent. */
+export function parseResetMethods(text: string | null): string[] | null {
+  return text === null ? null : text.split(/\s+/).filter((m) => m !== '');
 }
 
 function readMsiIrqs(dir: string): { mode: MsiMode; irqs: number[] } | null {

@@ -1,14 +1,17 @@
 /**
  * Re-reads the host periodically and reports only what changed, as `host.*` events.
  *
- * An unchanged cycle must be cheap, so each function is first compared on a fingerprint of the
- * attributes that move at run time: `uevent` (carries DRIVER=), `driver_override`, the entries of
- * `msi_irqs/` (interrupt mode and vectors) and, where the kernel has it, `reset_method`. Only a
- * function whose fingerprint moved is read in full and decoded again. The device list itself,
- * whether an IOMMU is present, what is mounted, the default route and the handlers of
- * `/proc/interrupts` are compared each cycle too, since protections and modes depend on them.
- * Assignability depends on other functions (group members, bus neighbours), so when anything
- * changed every device is judged again, and a device is reported when its record differs.
+ * An unchanged cycle must be cheap (a fraction of a full scan), so it reads what covers many
+ * functions at once: the device list (`bus/pci/devices`), every driver's bound devices
+ * (`bus/pci/drivers/NAME/`), the kernel's interrupt descriptors (`kernel/irq/`, one per allocated
+ * vector: MSI and MSI-X changes show there), whether an IOMMU is present, and from procfs what is
+ * mounted, the default route and the handlers of `/proc/interrupts`. A function's own attributes
+ * that only a write changes (`driver_override`, `reset_method`, `uevent`, and `msi_irqs/` where
+ * `kernel/irq` is missing) are compared on a fingerprint for a rotating share of the functions:
+ * each is verified at least once every `verifyEvery` cycles. Only a function whose facts moved
+ * is read in full and decoded again. Assignability depends on other functions (group members,
+ * bus neighbours), so when anything moved every device is judged again, and a device is
+ * reported when its record differs.
  */
 import { Observable, timer, type SchedulerLike } from 'rxjs';
 import { posix as path } from 'node:path';
@@ -20,10 +23,15 @@ import { parseProcInterrupts } from './interrupts.js';
 import { iommuPresent } from './iommu-groups.js';
 import { describeHost, readHost, type HostInventory, type HostReading, type HostSources, type ViewCache } from './inventory.js';
 import { readInUse, sameInUse } from './protected-devices.js';
-import { listDir, readText } from './sysfs-files.js';
-import { functionPath, listFunctions, PCI_DEVICES, readFunction, type SysfsFunction } from './sysfs-reader.js';
+import { listDir, readAttr, readText } from './sysfs-files.js';
+import { functionPath, isBdfName, listFunctions, PCI_DEVICES, readFunction, type SysfsFunction } from './sysfs-reader.js';
 
 type HostEvent = Extract<HotslotEvent, { type: `host.${string}` }>;
+
+export interface WatcherTuning {
+  /** Every function's own attributes are verified at least once in this many cycles (1: every cycle). Default 8. */
+  verifyEvery?: number;
+}
 
 export class HostWatcher {
   private reading: HostReading | null = null;
@@ -32,11 +40,17 @@ export class HostWatcher {
   private readonly fingerprints = new Map<string, string>();
   private readonly dirs = new Map<string, string>();
   private handlersSignature = '';
+  private irqSignature: string | null = null;
+  private cycle = 0;
+  private readonly verifyEvery: number;
 
   constructor(
     private readonly src: HostSources,
     private readonly clock: Clock = systemClock,
-  ) {}
+    tuning: WatcherTuning = {},
+  ) {
+    this.verifyEvery = Math.max(1, Math.floor(tuning.verifyEvery ?? 8));
+  }
 
   /** The devices as of the last scan or poll. */
   get current(): HostInventory | null {
@@ -48,6 +62,7 @@ export class HostWatcher {
     this.fingerprints.clear();
     this.dirs.clear();
     // Fingerprints first: a change that lands during the read shows up in the next cycle.
+    this.irqSignature = this.readIrqSignature();
     for (const bdf of listFunctions(this.src.sysfsRoot)) this.fingerprints.set(bdf, this.fingerprint(bdf, null));
     this.reading = readHost(this.src);
     for (const f of this.reading.functions.values()) this.dirs.set(f.bdf, path.join(this.src.sysfsRoot, f.path));
@@ -60,37 +75,42 @@ export class HostWatcher {
   poll(): HostEvent[] {
     if (!this.reading || !this.inventory) return [this.scan()];
     const reading = this.reading;
-    const root = this.src.sysfsRoot;
+    const cycle = this.cycle++;
     let changed = false;
 
-    const now = listFunctions(root);
+    const now = listFunctions(this.src.sysfsRoot);
     const present = new Set(now);
     const touchedPfs = new Set<string>();
     for (const bdf of [...reading.functions.keys()]) {
       if (present.has(bdf)) continue;
       const gone = reading.functions.get(bdf);
       if (gone?.physfn) touchedPfs.add(gone.physfn);
-      reading.functions.delete(bdf);
-      this.fingerprints.delete(bdf);
-      this.dirs.delete(bdf);
+      this.forget(bdf);
       changed = true;
     }
-    for (const bdf of now) {
+
+    const drivers = this.readDriverMap();
+    const irqSignature = this.readIrqSignature();
+    const irqsMoved = irqSignature !== this.irqSignature;
+    this.irqSignature = irqSignature;
+    for (let i = 0; i < now.length; i++) {
+      const bdf = now[i];
       const known = reading.functions.get(bdf) ?? null;
+      const driverMoved = known !== null && drivers !== null && (drivers.get(bdf) ?? null) !== known.driver;
+      const verify = known === null || driverMoved || irqsMoved || drivers === null || i % this.verifyEvery === cycle % this.verifyEvery;
+      if (!verify) continue;
       const fp = this.fingerprint(bdf, known);
-      if (known && fp === this.fingerprints.get(bdf)) continue;
+      if (known && !driverMoved && fp === this.fingerprints.get(bdf)) continue;
       if (this.reread(bdf, fp)) {
         const fresh = reading.functions.get(bdf);
         if (!known && fresh?.physfn) touchedPfs.add(fresh.physfn);
-        changed = true;
-      } else if (known) {
-        changed = true;
       }
+      changed = true;
     }
     // VFs came or went: their PF's sriov_numvfs moved with them.
     for (const pf of touchedPfs) if (reading.functions.has(pf)) this.reread(pf, this.fingerprint(pf, null));
 
-    const iommu = iommuPresent(root);
+    const iommu = iommuPresent(this.src.sysfsRoot);
     const inUse = readInUse(this.src.procRoot);
     const interrupts = readText(path.join(this.src.procRoot, 'interrupts'));
     const signature = handlersSignature(interrupts);
@@ -107,15 +127,34 @@ export class HostWatcher {
     return diffInventories(before, after, this.clock.now());
   }
 
+  /** BDF -> driver from each driver's directory of bound devices; null without `bus/pci/drivers`. */
+  private readDriverMap(): Map<string, string> | null {
+    const root = `${this.src.sysfsRoot}/bus/pci/drivers`;
+    const names = listDir(root);
+    if (names === null) return null;
+    const map = new Map<string, string>();
+    for (const driver of names) for (const entry of listDir(`${root}/${driver}`) ?? []) if (isBdfName(entry)) map.set(entry, driver);
+    return map;
+  }
+
+  /** The allocated interrupt descriptors; null where the kernel (or a snapshot) does not show them. */
+  private readIrqSignature(): string | null {
+    return listDir(`${this.src.sysfsRoot}/kernel/irq`)?.join(',') ?? null;
+  }
+
+  private forget(bdf: string): void {
+    this.reading?.functions.delete(bdf);
+    this.fingerprints.delete(bdf);
+    this.dirs.delete(bdf);
+  }
+
   /** Reads one function in full; false (and forgotten) when it is gone. */
   private reread(bdf: string, fp: string): boolean {
     const reading = this.reading;
     if (!reading) return false;
     const fresh = readFunction(this.src.sysfsRoot, bdf);
     if (!fresh) {
-      reading.functions.delete(bdf);
-      this.fingerprints.delete(bdf);
-      this.dirs.delete(bdf);
+      this.forget(bdf);
       return false;
     }
     reading.functions.set(bdf, fresh);
@@ -125,8 +164,8 @@ export class HostWatcher {
   }
 
   /**
-   * What moves at run time, in a few reads. `reset_method` is read only where the kernel has it
-   * (it never appears later); for a function not read yet it is tried, and absent reads as ''.
+   * What a function's own files say, in a few reads. `reset_method` is read only where the kernel
+   * has it (it never appears later); for a function not read yet it is tried, and absent reads as ''.
    */
   private fingerprint(bdf: string, known: SysfsFunction | null): string {
     let dir = this.dirs.get(bdf);
@@ -134,10 +173,10 @@ export class HostWatcher {
       const rel = functionPath(this.src.sysfsRoot, bdf) ?? path.join(PCI_DEVICES, bdf);
       dir = path.join(this.src.sysfsRoot, rel);
     }
-    const uevent = readText(path.join(dir, 'uevent')) ?? '';
-    const override = readText(path.join(dir, 'driver_override')) ?? '';
-    const msi = listDir(path.join(dir, 'msi_irqs'))?.join(',') ?? '-';
-    const reset = !known || known.resetMethods !== null ? (readText(path.join(dir, 'reset_method')) ?? '') : '';
+    const uevent = readAttr(`${dir}/uevent`) ?? '';
+    const override = readAttr(`${dir}/driver_override`) ?? '';
+    const msi = listDir(`${dir}/msi_irqs`)?.join(',') ?? '-';
+    const reset = !known || known.resetMethods !== null ? (readAttr(`${dir}/reset_method`) ?? '') : '';
     return `${uevent}\u0000${override}\u0000${msi}\u0000${reset}`;
   }
 }
@@ -176,7 +215,7 @@ export function changedFields(a: HostDevice, b: HostDevice): string[] {
   return fields;
 }
 
-export interface WatchOptions {
+export interface WatchOptions extends WatcherTuning {
   /** Milliseconds between cycles. */
   intervalMs?: number;
   /** Time source for the cycles (tests pass a virtual-time scheduler). */
@@ -190,7 +229,7 @@ export interface WatchOptions {
  */
 export function watchHost(src: HostSources, opts: WatchOptions = {}): Observable<HostEvent> {
   return new Observable<HostEvent>((subscriber) => {
-    const watcher = new HostWatcher(src, opts.clock);
+    const watcher = new HostWatcher(src, opts.clock, opts);
     const sub = timer(0, opts.intervalMs ?? 2000, opts.scheduler).subscribe((tick) => {
       try {
         if (tick === 0) subscriber.next(watcher.scan());

@@ -6,11 +6,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { assess } from '../../src/host/assignability.js';
 import type { HostDevice } from '../../src/host/host-device.js';
-import { describeHost, readHost, scanHost, type HostInventory } from '../../src/host/inventory.js';
+import { scanHost, type HostInventory } from '../../src/host/inventory.js';
 import { buildHostTree, type FunctionSpec, type HostSpec } from '../../src/host/sysfs-builder.js';
-import { Topology } from '../../src/host/topology.js';
 
 const made: string[] = [];
 afterAll(() => {
@@ -276,31 +274,39 @@ describe('no-reset and reset-hits-others', () => {
 });
 
 describe('with-guest', () => {
-  it('blocks a device a guest already holds, naming the guest and the qdev id', () => {
+  const functions = [
+    hostBridge,
+    rootPort('0000:00:10.0', 1),
+    nic('0000:01:00.0', '0000:00:10.0', 2, { driver: 'vfio-pci', msix: { tableSize: 5 } }),
+    nic('0000:01:00.1', '0000:00:10.0', 2, { driver: 'vfio-pci', msix: { tableSize: 5 } }),
+  ];
+  const scan = (guestHolders?: Map<string, { guest: string; qdevId?: string }>) => {
     const dir = mkdtempSync(join(tmpdir(), 'hotslot-assign-'));
     made.push(dir);
-    const t = buildHostTree(dir, {
-      functions: [hostBridge, rootPort('0000:00:10.0', 1), nic('0000:01:00.0', '0000:00:10.0', 2, { driver: 'vfio-pci', msix: { tableSize: 5 } })],
-    });
-    const src = { sysfsRoot: t.sysfsRoot, procRoot: t.procRoot };
-    const inv = describeHost(readHost(src), src);
+    const t = buildHostTree(dir, { functions });
+    return scanHost({ sysfsRoot: t.sysfsRoot, procRoot: t.procRoot, guestHolders });
+  };
+
+  it('blocks a device a guest already holds, naming the guest and the qdev id', () => {
+    expect(scan().byBdf.get('0000:01:00.0')?.assignable).toEqual({ ok: true, reasons: [] });
+    const inv = scan(new Map([['0000:01:00.0', { guest: 'web1', qdevId: 'hs-0000-01-00-0' }]]));
     const d = inv.byBdf.get('0000:01:00.0');
-    if (!d) throw new Error('fixture device missing');
-    expect(d.assignable.ok).toBe(true);
-    const held: HostDevice = { ...d, owner: { kind: 'guest', guest: 'web1', qdevId: 'hs-0000-01-00-0' } };
-    const devices = new Map(inv.byBdf);
-    devices.set(held.bdf, held);
-    const verdict = assess(held, {
-      iommu: true,
-      devices,
-      groups: inv.groups,
-      topology: new Topology(inv.devices),
-      intxLines: new Map(),
-      pageSize: 4096,
-    });
-    expect(verdict.ok).toBe(false);
-    expect(verdict.reasons.map((r) => r.code)).toEqual(['with-guest']);
-    expect(verdict.reasons[0].message).toMatch(/guest web1 as hs-0000-01-00-0/);
+    expect(d?.owner).toEqual({ kind: 'guest', guest: 'web1', qdevId: 'hs-0000-01-00-0' });
+    expect(codes(d)).toEqual(['with-guest']);
+    expect(reason(d, 'with-guest')?.message).toMatch(/guest web1 as hs-0000-01-00-0/);
+    expect(d?.assignable.ok).toBe(false);
+  });
+
+  it('makes the group not viable for another guest, but not for the guest that holds the rest', () => {
+    const held = scan(new Map([['0000:01:00.1', { guest: 'web1' }]]));
+    expect(reason(held.byBdf.get('0000:01:00.0'), 'group-not-viable')?.message).toMatch(/0000:01:00\.1 \(with guest web1\)/);
+    const both = scan(
+      new Map([
+        ['0000:01:00.0', { guest: 'web1' }],
+        ['0000:01:00.1', { guest: 'web1' }],
+      ]),
+    );
+    expect(codes(both.byBdf.get('0000:01:00.0'))).toEqual(['with-guest']);
   });
 });
 

@@ -25,6 +25,7 @@ import {
   type BuiltTree,
   type FunctionSpec,
 } from '../../src/host/sysfs-builder.js';
+import type { HostDevice } from '../../src/host/host-device.js';
 import { HostWatcher, watchHost } from '../../src/host/watcher.js';
 
 const nic = (bdf: string, group: number, extra: Partial<FunctionSpec> = {}): FunctionSpec => ({
@@ -83,7 +84,7 @@ describe('HostWatcher', () => {
     expect(watcher.poll()).toEqual([]);
   });
 
-  it('reports a driver change on one device: driver, owner, interrupts and driver_override, and nothing for the others', () => {
+  it('reports a driver change on the next cycle: driver, owner, interrupts and driver_override, and nothing for the others', () => {
     watcher.scan();
     unbindDriver(tree.sysfsRoot, '0000:01:00.1');
     setDriverOverride(tree.sysfsRoot, '0000:01:00.1', 'vfio-pci');
@@ -98,7 +99,7 @@ describe('HostWatcher', () => {
     expect(watcher.poll()).toEqual([]);
   });
 
-  it('reports MSI-X vectors appearing as an interrupts change', () => {
+  it('reports MSI-X vectors going and coming as an interrupts change on the next cycle', () => {
     watcher.scan();
     setMsiIrqs(tree.sysfsRoot, '0000:01:00.1', null);
     expect(summary(watcher.poll())).toEqual(['changed 0000:01:00.1 interrupts']);
@@ -106,13 +107,24 @@ describe('HostWatcher', () => {
     expect(summary(watcher.poll())).toEqual(['changed 0000:01:00.1 interrupts']);
   });
 
-  it('reports a written reset_method, and the verdict it changes (a bus reset shared with 01:00.0)', () => {
+  it('reports a written reset_method within verifyEvery cycles, once, with the verdict it changes', () => {
     watcher.scan();
     setResetMethods(tree.sysfsRoot, '0000:01:00.1', ['bus']);
-    const events = watcher.poll();
+    const events: HotslotEvent[] = [];
+    for (let i = 0; i < 8; i++) events.push(...watcher.poll());
+    // A bus reset shared with 01:00.0 is refused by the kernel: the verdict moves with it.
     expect(summary(events)).toEqual(['changed 0000:01:00.1 reset,assignable']);
     const e = events[0];
     expect(e.type === 'host.device.changed' && e.device.assignable.reasons.map((r) => r.code)).toEqual(['reset-hits-others']);
+  });
+
+  it('with verifyEvery 1, reports a driver_override write on the next cycle', () => {
+    const eager = new HostWatcher({ sysfsRoot: tree.sysfsRoot, procRoot: tree.procRoot }, clock, { verifyEvery: 1 });
+    eager.scan();
+    setDriverOverride(tree.sysfsRoot, '0000:01:00.1', 'vfio-pci');
+    const events = eager.poll();
+    expect(summary(events)).toEqual(['changed 0000:01:00.1 driverOverride']);
+    expect(events[0].type === 'host.device.changed' && (events[0].device as HostDevice).driverOverride).toBe('vfio-pci');
   });
 
   it('reports VFs that appear as added, and the PF whose VF count moved as changed', () => {
