@@ -4,7 +4,7 @@ export type { HostDevice, HostReason, Severity } from './host-device.js';
 export { assess, type AssignContext } from './assignability.js';
 export type { Protection, ProtectionKind } from './protected-devices.js';
 export type { Bar } from './resources.js';
-export { HostWatcher, watchHost, diffInventories, type WatchOptions } from './watcher.js';
+export { HostWatcher, watchHost, diffInventories, type WatchOptions, type WatcherTuning } from './watcher.js';
 export { loadHostConfig, parseHostConfig, ConfigError, type HostConfig } from './host-config.js';
 export { readFunction, listFunctions, type SysfsFunction } from './sysfs-reader.js';
 export {

@@ -19,7 +19,7 @@ import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
 import type { HotslotEvent } from '../core/events.js';
 import type { HostDevice } from './host-device.js';
-import { parseProcInterrupts } from './interrupts.js';
+import { interruptCounts, parseProcInterrupts } from './interrupts.js';
 import { iommuPresent } from './iommu-groups.js';
 import { describeHost, readHost, type HostInventory, type HostReading, type HostSources, type ViewCache } from './inventory.js';
 import { readInUse, sameInUse } from './protected-devices.js';
@@ -31,6 +31,12 @@ type HostEvent = Extract<HotslotEvent, { type: `host.${string}` }>;
 export interface WatcherTuning {
   /** Every function's own attributes are verified at least once in this many cycles (1: every cycle). Default 8. */
   verifyEvery?: number;
+  /**
+   * Also emit `host.interrupts` (interrupt totals per BDF from /proc/interrupts) on each cycle
+   * where any total moved, for the dashboard's activity columns. Off by default: counters move
+   * all the time, and a quiet host should cost nothing.
+   */
+  countInterrupts?: boolean;
 }
 
 export class HostWatcher {
@@ -43,6 +49,8 @@ export class HostWatcher {
   private irqSignature: string | null = null;
   private cycle = 0;
   private readonly verifyEvery: number;
+  private readonly countInterrupts: boolean;
+  private lastCounts = '';
 
   constructor(
     private readonly src: HostSources,
@@ -50,6 +58,7 @@ export class HostWatcher {
     tuning: WatcherTuning = {},
   ) {
     this.verifyEvery = Math.max(1, Math.floor(tuning.verifyEvery ?? 8));
+    this.countInterrupts = tuning.countInterrupts ?? false;
   }
 
   /** The devices as of the last scan or poll. */
@@ -119,12 +128,28 @@ export class HostWatcher {
     reading.inUse = inUse;
     reading.interrupts = interrupts;
     this.handlersSignature = signature;
-    if (!changed) return [];
+    const events: HostEvent[] = [];
+    if (changed) {
+      const before = this.inventory;
+      this.inventory = describeHost(reading, this.src, this.cache);
+      events.push(...diffInventories(before, this.inventory, this.clock.now()));
+    }
+    if (this.countInterrupts) {
+      const counts = this.interruptTotals(interrupts);
+      const key = JSON.stringify(counts);
+      if (key !== this.lastCounts) events.push({ type: 'host.interrupts', at: this.clock.now(), counts });
+      this.lastCounts = key;
+    }
+    return events;
+  }
 
-    const before = this.inventory;
-    const after = describeHost(reading, this.src, this.cache);
-    this.inventory = after;
-    return diffInventories(before, after, this.clock.now());
+  private interruptTotals(text: string | null): Record<string, number> {
+    const functions = [...(this.reading?.functions.values() ?? [])].map((f) => ({
+      bdf: f.bdf,
+      msiIrqs: f.msi?.irqs ?? [],
+      intxIrq: this.inventory?.byBdf.get(f.bdf)?.interrupts.mode === 'intx' ? f.irq : null,
+    }));
+    return interruptCounts(functions, parseProcInterrupts(text));
   }
 
   /** BDF -> driver from each driver's directory of bound devices; null without `bus/pci/drivers`. */

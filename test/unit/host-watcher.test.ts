@@ -2,7 +2,7 @@
  * The watcher reports exactly what changed in a fixture tree: a device added, removed or changed
  * (with the fields that moved), and nothing at all for a cycle where nothing did.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VirtualTimeScheduler } from 'rxjs';
@@ -168,6 +168,33 @@ describe('HostWatcher', () => {
   it('ignores interrupt counters moving in /proc/interrupts', () => {
     watcher.scan();
     writeProcInterrupts(tree.sysfsRoot, tree.procRoot);
+    expect(watcher.poll()).toEqual([]);
+  });
+});
+
+describe('interrupt counts', () => {
+  it('emits host.interrupts per BDF only when asked, and only when a total moved', () => {
+    const counting = new HostWatcher({ sysfsRoot: tree.sysfsRoot, procRoot: tree.procRoot }, clock, { countInterrupts: true });
+    counting.scan();
+    const irqs = (bdf: string) => (counting.current?.byBdf.get(bdf) ? readdirSync(join(tree.sysfsRoot, 'bus/pci/devices', bdf, 'msi_irqs')).map(Number) : []);
+    const write = (n: number) =>
+      writeFileSync(
+        join(tree.procRoot, 'interrupts'),
+        ['           CPU0       CPU1', ...irqs('0000:01:00.0').map((irq) => `${irq}:  ${n}  1  IR-PCI-MSI ${irq}-edge  eth0-rx`)].join('\n') + '\n',
+      );
+    write(10);
+    const first = counting.poll();
+    expect(first).toHaveLength(1);
+    const e = first[0];
+    if (e.type !== 'host.interrupts') throw new Error('expected interrupt counts');
+    expect(e.counts['0000:01:00.0']).toBe(3 * 11);
+    expect(e.counts['0000:01:00.1']).toBe(0);
+    expect(counting.poll()).toEqual([]);
+    write(20);
+    expect(counting.poll().map((x) => x.type === 'host.interrupts' && x.counts['0000:01:00.0'])).toEqual([3 * 21]);
+    // Without the option the same moving counters say nothing.
+    watcher.scan();
+    write(30);
     expect(watcher.poll()).toEqual([]);
   });
 });
