@@ -164,6 +164,15 @@ describe('list', () => {
     expect(some.map((d) => d.bdf)).toEqual(['0000:01:00.0', '0000:01:00.1']);
   });
 
+  it('on a host without an IOMMU, says so once under the table and names what is particular to each row', () => {
+    const bare = buildHostTree(join(dir, 'no-iommu'), { functions: FUNCTIONS, defaultRoute: 'eth0', iommu: false });
+    const r = spawnSync(process.execPath, [CLI, '--sysfs-root', bare.sysfsRoot, '--proc-root', bare.procRoot, 'list'], { encoding: 'utf8' });
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines.find((l) => l.startsWith('0000:01:00.1'))).toMatch(/✗ protected: default route$/);
+    expect(lines.find((l) => l.startsWith('0000:01:00.0'))).toMatch(/✗ reset-hits-others$/);
+    expect(lines.at(-1)).toMatch(/no IOMMU: nothing can be assigned$/);
+  });
+
   it('documents the default and the columns in --help', () => {
     const r = hotslot('list', '--help');
     expect(r.status).toBe(0);

@@ -74,7 +74,10 @@ const SHORT_PROTECTION: Record<ProtectionKind, string> = {
 };
 
 function why(d: HostDevice): string {
-  const blockers = d.assignable.reasons.filter((r) => r.severity === 'blocker');
+  // A missing IOMMU is said once, under the table; the row names what is particular to the device.
+  const all = d.assignable.reasons.filter((r) => r.severity === 'blocker');
+  const particular = all.filter((r) => r.code !== 'no-iommu');
+  const blockers = particular.length > 0 ? particular : all;
   if (blockers.length > 0) {
     const first = blockers[0];
     if (first.code === 'protected') {
