@@ -226,7 +226,14 @@ export function startDashboard(opts: DashboardOptions): Dashboard {
       }),
     ),
   );
-  const subscription: Subscription = (frameMs > 0 ? changes$.pipe(auditTime(frameMs)) : changes$).subscribe(() => render());
+  const subscription: Subscription = (frameMs > 0 ? changes$.pipe(auditTime(frameMs)) : changes$).subscribe({
+    next: () => render(),
+    // The screen stays up, with the last state, and says why nothing moves any more.
+    error: (err: unknown) => {
+      vs = { ...vs, status: { text: `updates stopped: ${err instanceof Error ? err.message : String(err)}`, meaning: 'error' } };
+      render();
+    },
+  });
 
   function stop(): void {
     if (stopped) return;

@@ -174,6 +174,13 @@ describe('interrupt sparkline', () => {
 });
 
 describe('bottom bar', () => {
+  it('says so when the state stream fails, and keeps the last state on screen', () => {
+    const d = open(labState());
+    d.state$.error(new Error('host watcher died'));
+    expect(d.lines()[23]).toContain('updates stopped: host watcher died');
+    expect(d.text()).toContain('Devices 7');
+  });
+
   it('shows the keys of the current view', async () => {
     const d = open(labState());
     expect(d.lines()[23]).toMatch(/Enter details .*\/ filter .*a attach .*\? help .*q quit/);

@@ -2,7 +2,7 @@
 import { createBox, type Box, type Screen } from '../blessed.js';
 import type { Rect } from '../layout.js';
 import { elementStyle, openTags, type Theme } from '../theme.js';
-import { escapeTags, truncate } from '../width.js';
+import { escapeTags, safeText, truncate } from '../width.js';
 
 export interface Frame {
   box: Box;
@@ -62,7 +62,7 @@ export function createFrame(screen: Screen, theme: Theme, opts: { border?: boole
       if (!border || (text === label && focused === lit)) return;
       label = text;
       lit = focused;
-      text = truncate(text, Math.max(1, (rect?.width ?? 80) - 6));
+      text = truncate(safeText(text), Math.max(1, (rect?.width ?? 80) - 6));
       const style = focused ? theme.styles.borderFocus : theme.styles.title;
       const open = openTags(style);
       box.setLabel(open ? `${open} ${escapeTags(text)} {/}` : ` ${escapeTags(text)} `);
