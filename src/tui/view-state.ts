@@ -35,8 +35,6 @@ export type Dialog =
   | { kind: 'filter'; text: string }
   | { kind: 'command'; text: string };
 
-export type DialogKind = Dialog['kind'];
-
 export type Effect = { kind: 'intent'; intent: Intent; label: string } | { kind: 'exit'; code: number };
 
 /** What a key did: the new view state, and what to do outside (send an intent, exit). */

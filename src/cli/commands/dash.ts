@@ -6,7 +6,7 @@ import { createBus } from '../../core/bus.js';
 import { systemClock } from '../../core/clock.js';
 import { scanHost } from '../../host/inventory.js';
 import { startDashboard } from '../../tui/dashboard.js';
-import { listThemes, loadTheme, ThemeError, type Theme } from '../../tui/theme.js';
+import { loadTheme, ThemeError, type Theme } from '../../tui/theme.js';
 import { globalOptions } from '../context.js';
 import { usageError } from '../exit-codes.js';
 import { hostSources } from './list.js';
@@ -41,7 +41,7 @@ export function registerDash(program: Command): void {
     .command('dash')
     .description('the dashboard: every device, its owner, IOMMU group and interrupt mode, with hotplug from the keys')
     .option('--read-only', 'show everything, change nothing: attach, detach, move, return and recover are off')
-    .option('--theme <name>', `colour theme (built in: ${[...listThemes().keys()].join(', ')}; yours in $XDG_CONFIG_HOME/hotslot/themes/)`)
+    .option('--theme <name>', 'colour theme: default, high-contrast, solarized-dark, monochrome (the default when NO_COLOR is set), or yours in $XDG_CONFIG_HOME/hotslot/themes/NAME.json')
     .action(async (opts: DashOptions, cmd: Command) => {
       const theme = themeFor(opts.theme);
       if (!process.stdin.isTTY || !process.stdout.isTTY) throw usageError('dash needs a terminal on stdin and stdout; for scripts use list --json or check --json');

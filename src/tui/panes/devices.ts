@@ -4,12 +4,12 @@ import type { HotslotState } from '../../core/state.js';
 import type { Screen } from '../blessed.js';
 import type { Rect } from '../layout.js';
 import { paintLine } from '../paint.js';
-import { cell, type Cell } from '../present/cells.js';
-import { deviceColumns, deviceRow, WIDE_TABLE, type Column } from '../present/devices.js';
+import { cell } from '../present/cells.js';
+import { deviceColumns, deviceRow, WIDE_TABLE } from '../present/devices.js';
 import { latestOperationByBdf } from '../present/operations.js';
 import type { Theme } from '../theme.js';
-import { fit } from '../width.js';
 import { createFrame } from './frame.js';
+import { headerLine, tableLine } from './table.js';
 
 export interface DevicesModel {
   state: HotslotState;
@@ -19,21 +19,6 @@ export interface DevicesModel {
   focused: boolean;
   filter: string;
   now: number;
-}
-
-/** A row of cells laid out in columns, one space apart. */
-export function tableLine<Id extends string>(columns: readonly Column<Id>[], cells: Record<Id, Cell>): Cell[] {
-  const out: Cell[] = [];
-  columns.forEach((c, i) => {
-    if (i > 0) out.push(cell(' '));
-    const v = cells[c.id];
-    out.push({ text: fit(v.text, c.width, c.align), meaning: v.meaning });
-  });
-  return out;
-}
-
-export function headerLine<Id extends string>(columns: readonly Column<Id>[]): Cell[] {
-  return [cell(columns.map((c) => fit(c.header, c.width, c.align)).join(' '))];
 }
 
 export function createDevicesPane(screen: Screen, theme: Theme) {

@@ -44,7 +44,7 @@ export function createDialogPane(screen: Screen, theme: Theme) {
       const inner = height - 2;
       const maxScroll = Math.max(0, lines.length - inner);
       const scroll = d.kind === 'help' ? Math.min(d.scroll, maxScroll) : 0;
-      frame.title(view.title, true);
+      frame.title(`${view.title}${scroll > 0 ? ' ↑' : ''}${scroll + inner < lines.length ? ' ↓' : ''}`, true);
       frame.show(
         lines
           .slice(scroll, scroll + inner)

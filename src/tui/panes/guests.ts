@@ -6,7 +6,7 @@ import { paintLine } from '../paint.js';
 import { cell } from '../present/cells.js';
 import { guestColumns, guestRow } from '../present/guests.js';
 import type { Theme } from '../theme.js';
-import { headerLine, tableLine } from './devices.js';
+import { headerLine, tableLine } from './table.js';
 import { createFrame } from './frame.js';
 
 export interface GuestsModel {
