@@ -83,29 +83,41 @@ export function readFunction(sysfsRoot: string, bdf: string): SysfsFunction | nu
   if (ids === null) return null;
   const { parents, rootBus } = ancestry(dirRel, bdf);
   const isVga = ids.classCode !== null && ids.classCode >> 8 === 0x0300;
+  const resetMethods = parseResetMethods(readAttr(at('reset_method')));
+  const physfn = linkName(at('physfn'));
   return {
     bdf,
     path: dirRel,
-    ...ids,
+    vendorId: ids.vendorId,
+    deviceId: ids.deviceId,
+    subsystemVendorId: ids.subsystemVendorId,
+    subsystemDeviceId: ids.subsystemDeviceId,
+    classCode: ids.classCode,
     config: readBytes(at('config')) ?? new Uint8Array(0),
-    driver: linkName(at('driver')),
+    // uevent names the bound driver as its directory under bus/pci/drivers is named.
+    driver: ids.driver !== undefined ? ids.driver : linkName(at('driver')),
     driverOverride: parseOverride(readLine(at('driver_override'))),
     iommuGroup: parseNumber(linkName(at('iommu_group')) ?? ''),
-    resetFile: exists(at('reset')),
-    resetMethods: parseResetMethods(readAttr(at('reset_method'))),
+    // The kernel shows `reset_method` exactly where it shows `reset` (kernels since 5.15).
+    resetFile: resetMethods !== null || exists(at('reset')),
+    resetMethods,
     resources: parseResources(readAttr(at('resource'))),
     msi: exists(at('msi_irqs')) ? readMsiIrqs(at('msi_irqs')) : null,
     irq: readNumber(at('irq')),
     numaNode: readNumber(at('numa_node')),
-    physfn: exists(at('physfn')) ? linkName(at('physfn')) : null,
-    sriov: exists(at('sriov_totalvfs')) ? readSriov(dir) : null,
+    physfn,
+    // A VF has no SR-IOV capability of its own.
+    sriov: physfn === null && exists(at('sriov_totalvfs')) ? readSriov(dir) : null,
     bootVga: isVga && exists(at('boot_vga')) ? readLine(at('boot_vga')) === '1' : null,
     parents,
     rootBus,
   };
 }
 
-type Ids = Pick<SysfsFunction, 'vendorId' | 'deviceId' | 'subsystemVendorId' | 'subsystemDeviceId' | 'classCode'>;
+type Ids = Pick<SysfsFunction, 'vendorId' | 'deviceId' | 'subsystemVendorId' | 'subsystemDeviceId' | 'classCode'> & {
+  /** From uevent's DRIVER= (null: unbound); undefined when uevent could not say. */
+  driver?: string | null;
+};
 
 /**
  * One read of `uevent` carries the driver name, ids, subsystem ids and class; the single
@@ -122,6 +134,7 @@ function readIds(dir: string): Ids | null {
       subsystemVendorId: hexOrNull(sv),
       subsystemDeviceId: hexOrNull(sd),
       classCode: hexOrNull(uevent.PCI_CLASS),
+      driver: uevent.DRIVER ?? null,
     };
   }
   const vendorId = readNumber(`${dir}/vendor`);
