@@ -12,7 +12,9 @@ import { registerPark } from './commands/park.js';
 import { registerRecover } from './commands/recover.js';
 import { registerGuests } from './commands/guests.js';
 import { registerVfs } from './commands/vfs.js';
-import { registerDash } from './commands/dash.js';
+import { registerDash, runDash } from './commands/dash.js';
+import type { GlobalOptions } from './context.js';
+import { registerDemo, runDemo } from './commands/demo.js';
 
 export const VERSION = '0.1.0';
 
@@ -51,6 +53,12 @@ export function buildProgram(): Command {
   registerGuests(program);
   registerVfs(program);
   registerDash(program);
+  registerDemo(program);
+  // A bare `hotslot`: the dashboard on the configured guests, or the demo lab when there are none.
+  program.action(async (_opts: unknown, cmd: Command) => {
+    const g = cmd.opts<GlobalOptions>();
+    process.exitCode = g.guest.length === 0 && g.guestDir === undefined ? await runDemo({}) : await runDash(g, {});
+  });
   return program;
 }
 

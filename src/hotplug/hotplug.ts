@@ -11,7 +11,7 @@ import { deviceAddStep, deviceDelStep, qdevIdFor, type GuestStepTimeouts } from 
 import { bindVfioStep, readOrigin, resetStep, restoreHost, returnHostStep, unbindStep, type HostStepTimeouts } from './host-steps.js';
 import type { DeviceOrigin, Journal } from './journal.js';
 import { OperationRun, type StepReport } from './operation-run.js';
-import { blockersFor, holderOf, wholeBusInRequest, memlockReason, type HotplugGuest } from './preflight.js';
+import { blockersFor, holderOf, vfioDriverReason, wholeBusInRequest, memlockReason, type HotplugGuest } from './preflight.js';
 
 const refusal = (reasons: Reason[]) => `refused by ${reasons.length === 1 ? 'a safety check' : `${reasons.length} safety checks`} (${[...new Set(reasons.map((r) => r.code))].join(', ')}); nothing changed`;
 
@@ -185,6 +185,8 @@ export class Hotplug {
     }
     const memlock = await memlockReason(guest, this.deps.procRoot);
     if (memlock) reasons.push(memlock);
+    const vfio = vfioDriverReason(this.deps.kernel.sysfsRoot);
+    if (vfio && members.some((b) => inv.byBdf.get(b)?.driver !== 'vfio-pci')) reasons.push(vfio);
     const run = this.newRun('attach');
     if (reasons.length > 0) {
       run.started(members, guest.name);
@@ -420,6 +422,8 @@ export class Hotplug {
     const reasons = blockersFor(d, new Set([bdf]), { noReset: opts.noReset ?? false }, inv);
     const h = holderOf(bdf, views);
     if (h) reasons.push({ code: 'with-guest', message: `${bdf} is with guest ${h.guest}` });
+    const vfio = vfioDriverReason(this.deps.kernel.sysfsRoot);
+    if (vfio) reasons.push(vfio);
     const run = this.newRun('park');
     if (reasons.length > 0) {
       run.started([bdf]);

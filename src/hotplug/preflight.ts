@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Reason } from '../core/device.js';
 import type { HostDevice } from '../host/host-device.js';
@@ -73,6 +73,12 @@ function hasIpcLock(pid: number, procRoot: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** vfio-pci must be loaded: drivers_probe does not load modules, so nothing would bind. */
+export function vfioDriverReason(sysfsRoot: string): Reason | null {
+  if (existsSync(join(sysfsRoot, 'bus/pci/drivers/vfio-pci'))) return null;
+  return { code: 'vfio-pci-missing', message: 'the vfio-pci driver is not loaded on this host: run `modprobe vfio-pci` first' };
 }
 
 const mib = (n: number) => `${Math.round(n / 1048576)} MiB`;

@@ -25,14 +25,24 @@ export function monitorGuest(spec: GuestSpec, clock: Clock, opts: { pollMs?: num
   const events$ = new Observable<GuestEvent>((subscriber) => {
     let stopped = false;
     let wasReady = false;
+    let lastStatus: string | null = null;
+    let lastDevices: string | null = null;
     const emit = (e: GuestEvent) => {
       if (!stopped) subscriber.next(e);
     };
     const refresh = async () => {
       try {
         const [status, pci] = [await client.execute<{ status: string }>('query-status'), await readGuestPci(client)];
-        emit({ type: 'guest.status', at: clock.now(), guest: spec.name, runState: status.status });
-        emit({ type: 'guest.devices', at: clock.now(), guest: spec.name, devices: pci.devices, freeSlots: pci.freeSlots });
+        // Only changes are events: a poll that finds the same guest says nothing.
+        if (status.status !== lastStatus) {
+          lastStatus = status.status;
+          emit({ type: 'guest.status', at: clock.now(), guest: spec.name, runState: status.status });
+        }
+        const devices = JSON.stringify([pci.devices, pci.freeSlots]);
+        if (devices !== lastDevices) {
+          lastDevices = devices;
+          emit({ type: 'guest.devices', at: clock.now(), guest: spec.name, devices: pci.devices, freeSlots: pci.freeSlots });
+        }
       } catch {
         // the state subscription reports a lost connection
       }
@@ -40,6 +50,8 @@ export function monitorGuest(spec: GuestSpec, clock: Clock, opts: { pollMs?: num
     const stateSub = client.state$.subscribe((s) => {
       if (s.status === 'ready') {
         wasReady = true;
+        lastStatus = null;
+        lastDevices = null;
         emit({ type: 'guest.connected', at: clock.now(), guest: spec.name, qemuVersion: formatQemuVersion(s.greeting), runState: null });
         void refresh();
       } else if (s.status === 'closed' && wasReady) {

@@ -2,12 +2,11 @@ import { hostname, release } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { createBus } from '../../core/bus.js';
-import { systemClock } from '../../core/clock.js';
-import { scanHost } from '../../host/inventory.js';
-import { startDashboard } from '../../tui/dashboard.js';
+import { openKernel } from '../../kernel/index.js';
+import { guestSpecs, stateDirOf } from '../hotplug-session.js';
+import { runDashboard } from '../run-dashboard.js';
 import { loadTheme, ThemeError, type Theme } from '../../tui/theme.js';
-import { globalOptions } from '../context.js';
+import { globalOptions, type GlobalOptions } from '../context.js';
 import { usageError } from '../exit-codes.js';
 import { hostSources } from './list.js';
 
@@ -16,7 +15,7 @@ interface DashOptions {
   theme?: string;
 }
 
-function themeFor(name: string | undefined): Theme {
+export function themeFor(name: string | undefined): Theme {
   try {
     return loadTheme(name);
   } catch (err) {
@@ -34,7 +33,6 @@ function procLine(procRoot: string, rel: string): string | null {
   }
 }
 
-const SIGNALS = { SIGTERM: 15, SIGHUP: 1, SIGINT: 2 } as const;
 
 export function registerDash(program: Command): void {
   program
@@ -43,47 +41,26 @@ export function registerDash(program: Command): void {
     .option('--read-only', 'show everything, change nothing: attach, detach, move, return and recover are off')
     .option('--theme <name>', 'colour theme: default, high-contrast, solarized-dark, monochrome (the default when NO_COLOR is set), or yours in $XDG_CONFIG_HOME/hotslot/themes/NAME.json')
     .action(async (opts: DashOptions, cmd: Command) => {
-      const theme = themeFor(opts.theme);
-      if (!process.stdin.isTTY || !process.stdout.isTTY) throw usageError('dash needs a terminal on stdin and stdout; for scripts use list --json or check --json');
-      const g = globalOptions(cmd);
-      const live = g.procRoot === '/proc';
-      const inventory = scanHost(hostSources(g));
-
-      // For now one scan of the host; the watcher, the guests and the hotplug executor are wired in later.
-      const bus = createBus();
-      const code = await new Promise<number>((resolve) => {
-        const dash = startDashboard({
-          state$: bus.state$,
-          events$: bus.events$,
-          sendIntent: () => {
-            throw new Error('changes from the dashboard are not wired up yet; use the attach/detach commands');
-          },
-          readOnly: opts.readOnly === true,
-          theme,
-          header: {
-            host: procLine(g.procRoot, 'sys/kernel/hostname') ?? (live ? hostname() : 'snapshot'),
-            kernel: procLine(g.procRoot, 'sys/kernel/osrelease') ?? (live ? release() : 'unknown'),
-            ...(live ? { mode: 'live' as const } : {}),
-          },
-          onExit: (c) => {
-            cleanup();
-            resolve(c);
-          },
-        });
-        const onSignal = (signal: keyof typeof SIGNALS) => () => {
-          dash.stop();
-          cleanup();
-          resolve(128 + SIGNALS[signal]);
-        };
-        const handlers = (Object.keys(SIGNALS) as Array<keyof typeof SIGNALS>).map((s) => [s, onSignal(s)] as const);
-        for (const [s, h] of handlers) process.once(s, h);
-        function cleanup(): void {
-          for (const [s, h] of handlers) process.removeListener(s, h);
-        }
-        bus.emit({ type: 'host.scanned', at: systemClock.now(), iommu: inventory.iommu, devices: inventory.devices });
-      });
-      bus.close();
-      process.stdin.pause();
-      process.exitCode = code;
+      process.exitCode = await runDash(globalOptions(cmd), opts);
     });
+}
+
+/** The dashboard on the host and the configured guests. */
+export async function runDash(g: GlobalOptions, opts: DashOptions): Promise<number> {
+  const theme = themeFor(opts.theme);
+  if (!process.stdin.isTTY || !process.stdout.isTTY) throw usageError('dash needs a terminal on stdin and stdout; for scripts use list --json or check --json');
+  const live = g.procRoot === '/proc';
+  return runDashboard({
+    sources: hostSources(g),
+    kernel: opts.readOnly ? null : openKernel({ kind: g.kernel, sysfsRoot: g.sysfsRoot }),
+    stateDir: stateDirOf(g),
+    guests: guestSpecs(g),
+    theme,
+    readOnly: opts.readOnly === true,
+    header: {
+      host: procLine(g.procRoot, 'sys/kernel/hostname') ?? (live ? hostname() : 'snapshot'),
+      kernel: procLine(g.procRoot, 'sys/kernel/osrelease') ?? (live ? release() : 'unknown'),
+      ...(live ? { mode: 'live' as const } : {}),
+    },
+  });
 }

@@ -1,0 +1,44 @@
+import type { Command } from 'commander';
+import { startDemoLab } from '../../demo/demo-lab.js';
+import { unixEndpoint } from '../../qmp/index.js';
+import { loadPciIds } from '../../pci/pci-ids.js';
+import { listThemes } from '../../tui/theme.js';
+import { usageError } from '../exit-codes.js';
+import { runDashboard } from '../run-dashboard.js';
+import { themeFor } from './dash.js';
+
+interface DemoOptions {
+  theme?: string;
+  readOnly?: boolean;
+}
+
+/** The dashboard on the built-in simulated lab: no hardware, no root, nothing on this machine is touched. */
+export async function runDemo(opts: DemoOptions): Promise<number> {
+  const theme = themeFor(opts.theme);
+  if (!process.stdin.isTTY || !process.stdout.isTTY) throw usageError('the demo needs a terminal on stdin and stdout');
+  const lab = await startDemoLab();
+  try {
+    return await runDashboard({
+      sources: { sysfsRoot: lab.sysfsRoot, procRoot: lab.procRoot, names: loadPciIds() },
+      kernel: lab.kernel.port,
+      stateDir: lab.stateDir,
+      guests: lab.guestSockets.map((g) => ({ name: g.name, endpoint: unixEndpoint(g.socket), source: 'the demo lab' })),
+      theme,
+      readOnly: opts.readOnly === true,
+      header: { host: 'demo-lab (simulated)', kernel: 'simulated 6.1', mode: 'demo' },
+    });
+  } finally {
+    await lab.stop();
+  }
+}
+
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description('the dashboard on a built-in simulated lab: a host with NICs, SR-IOV VFs, NVMe and a GPU, and three guests (no hardware, no root)')
+    .option('--read-only', 'show everything, change nothing')
+    .option('--theme <name>', `colour theme (built in: ${[...listThemes().keys()].join(', ')})`)
+    .action(async (opts: DemoOptions) => {
+      process.exitCode = await runDemo(opts);
+    });
+}
