@@ -32,6 +32,9 @@ interface Port {
 
 type Reply = { return: unknown } | { error: { class: string; desc: string } };
 
+/** A QMP argument as text; anything that is not a string counts as missing. */
+const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+
 const readHex = (path: string) => {
   try {
     return Number.parseInt(readFileSync(path, 'utf8').trim(), 16);
@@ -137,11 +140,11 @@ export class SimulatedGuest {
       case 'query-pci':
         return { return: this.queryPci() };
       case 'qom-get':
-        return this.qomGet(String(args.path ?? ''), String(args.property ?? ''));
+        return this.qomGet(text(args.path), text(args.property));
       case 'device_add':
         return this.deviceAdd(args);
       case 'device_del':
-        return this.deviceDel(String(args.id ?? ''));
+        return this.deviceDel(text(args.id));
       case 'quit':
         this.broadcast('SHUTDOWN', { guest: false, reason: 'host-qmp-quit' });
         setImmediate(() => void this.stop());
@@ -196,16 +199,16 @@ export class SimulatedGuest {
   }
 
   private deviceAdd(args: Record<string, unknown>): Reply {
-    const driver = String(args.driver ?? '');
-    const id = String(args.id ?? '');
-    const bus = String(args.bus ?? '');
+    const driver = text(args.driver);
+    const id = text(args.id);
+    const bus = text(args.bus);
     if (driver !== 'vfio-pci') return this.error(`'${driver}' is not a valid device model name`);
     if (!id) return this.error('Parameter \'id\' is missing');
     if (this.find(id) || this.ports.some((p) => p.id === id)) return this.error(`Duplicate device ID '${id}' for device`);
     const port = this.ports.find((p) => p.id === bus);
     if (!port) return this.error(`Bus '${bus}' not found`);
     if (port.device) return this.error(`Bus '${bus}' does not support hotplugging`);
-    const host = String(args.host ?? '').toLowerCase();
+    const host = text(args.host).toLowerCase();
     const dev = join(this.opts.sysfsRoot, 'bus', 'pci', 'devices', host);
     if (!/^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/.test(host) || !existsSync(dev)) {
       return this.error(`vfio ${host}: no such host device: No such file or directory`);

@@ -5,7 +5,7 @@ import type { OperationKind, OperationOutcome } from '../core/operations.js';
 import { readGuestPci, type GuestPciView } from '../guests/guest-pci.js';
 import type { HostInventory } from '../host/inventory.js';
 import type { KernelPort } from '../kernel/index.js';
-import { HotplugInputError, RefusedError, StepFailedError, StuckError, errorText } from './errors.js';
+import { HotplugInputError, StepFailedError, StuckError, errorText } from './errors.js';
 import { GroupLocks } from './group-lock.js';
 import { deviceAddStep, deviceDelStep, qdevIdFor, type GuestStepTimeouts } from './guest-steps.js';
 import { bindVfioStep, readOrigin, resetStep, restoreHost, returnHostStep, unbindStep, type HostStepTimeouts } from './host-steps.js';
@@ -102,7 +102,7 @@ export class Hotplug {
   }
 
   private newRun(op: OperationKind): OperationRun {
-    return new OperationRun(op, this.deps.dryRun ? null : this.deps.journal, this.deps.clock, this.deps.emit);
+    return new OperationRun(op, this.deps.dryRun ? null : this.deps.journal, this.deps.clock, (e) => this.deps.emit(e));
   }
 
   private async finalOwners(bdfs: string[]): Promise<OperationResult['finalOwner']> {

@@ -121,7 +121,7 @@ export class LiveSession {
             await hp.return(intent.bdf);
             break;
           case 'force-return':
-            await hp.return(intent.bdf).catch(async (err: unknown) => {
+            await hp.return(intent.bdf).catch((err: unknown) => {
               if (!(err instanceof HotplugInputError)) throw err;
             });
             break;
