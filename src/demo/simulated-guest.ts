@@ -20,6 +20,8 @@ export interface SimulatedGuestOptions {
   unplugDelayMs?: number;
   /** A guest whose OS never acknowledges an unplug: no DEVICE_DELETED, the device stays. */
   neverReleases?: boolean;
+  /** Delay before `device_add` answers (a slow vfio open). */
+  addDelayMs?: number;
   memoryBytes?: number;
 }
 
@@ -103,7 +105,15 @@ export class SimulatedGuest {
         return;
       }
       if (msg.execute === 'qmp_capabilities') negotiated = true;
-      send({ ...this.run(msg.execute, msg.arguments ?? {}), ...id });
+      const reply = this.run(msg.execute, msg.arguments ?? {});
+      const delay = msg.execute === 'device_add' ? (this.opts.addDelayMs ?? 0) : 0;
+      if (delay > 0) {
+        const t = setTimeout(() => {
+          this.timers.delete(t);
+          send({ ...reply, ...id });
+        }, delay);
+        this.timers.add(t);
+      } else send({ ...reply, ...id });
     });
   }
 

@@ -188,7 +188,7 @@ export class Hotplug {
     const vfio = vfioDriverReason(this.deps.kernel.sysfsRoot);
     if (vfio && members.some((b) => inv.byBdf.get(b)?.driver !== 'vfio-pci')) reasons.push(vfio);
     const run = this.newRun('attach');
-    if (reasons.length > 0) {
+    if (reasons.length > 0 && !this.deps.dryRun) {
       run.started(members, guest.name);
       return this.result(run, 'refused', refusal(reasons), members, { guest: guest.name, reasons });
     }
@@ -213,11 +213,14 @@ export class Hotplug {
           } else await resetStep(run, this.deps.kernel, o.bdf);
         }
         for (const o of origins) await bindVfioStep(run, this.deps.kernel, o, this.t, true);
-        const slots = [...view!.freeSlots];
-        for (const o of origins) await deviceAddStep(run, guest, o.bdf, slots.shift()!, this.t, this.deps.dryRun);
+        const slots = [...(view?.freeSlots ?? [])];
+        for (const o of origins) await deviceAddStep(run, guest, o.bdf, slots.shift() ?? 'NO-FREE-SLOT', this.t, this.deps.dryRun);
         return `${members.join(', ')} ${members.length > 1 ? 'are' : 'is'} with guest ${guest.name}`;
       });
-    });
+    }).then((r) =>
+      // A dry run shows the plan even when a safety check would refuse it, and says so.
+      reasons.length > 0 ? { ...r, outcome: 'refused' as const, message: `${refusal(reasons)}; the plan shows what it would do without them`, reasons } : r,
+    );
   }
 
   /** Where a device is now: which guest holds it, under which qdev id and on which root port. */

@@ -150,3 +150,100 @@ describe('real QEMU refuses', () => {
     expect(overrideOf(BDF)).toBe('(null)');
   });
 });
+
+async function killDuring(args: string[], journalMark: string): Promise<void> {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: 'ignore' });
+  const journal = join(lab.dir, 'state', 'journal.jsonl');
+  const deadline = Date.now() + 20_000;
+  // The mark is the last journal line written before the step that is slow here.
+  while (!(existsSync(journal) && readFileSync(journal, 'utf8').trimEnd().split('\n').at(-1)!.includes(journalMark))) {
+    if (Date.now() > deadline) throw new Error(`never reached ${journalMark}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('close', r));
+}
+
+describe('crash and recover at each slow step', () => {
+  const guestArg = () => ['--guest', `vm1=${join(lab.dir, 'vm1.qmp')}`];
+
+  it('killed while QEMU opens the device (device_add pending): recover settles it with the guest or at home', async () => {
+    lab = await extractLabSnapshot('boot');
+    const g = new SimulatedGuest({ name: 'vm1', socketPath: join(lab.dir, 'vm1.qmp'), sysfsRoot: lab.sysfsRoot, addDelayMs: 800 });
+    await g.start();
+    guests.push(g);
+    await killDuring([...cliBase(guestArg()), 'attach', BDF, 'vm1', '--yes'], '"step":"device_add"');
+    await new Promise((r) => setTimeout(r, 1_000)); // QEMU finishes the device_add on its own
+    const r = await hotslot([...cliBase(guestArg()), 'recover', '--json']);
+    expect(r.status, r.stderr + r.stdout).toBe(0);
+    const action = (JSON.parse(r.stdout) as { operations: { devices: { action: string }[] }[] }).operations[0].devices[0].action;
+    if (action === 'kept-with-guest') {
+      expect(g.held()).toEqual([BDF]);
+      expect(driverOf(BDF)).toBe('vfio-pci');
+    } else {
+      expect(action).toBe('returned-home');
+      expect(g.held()).toEqual([]);
+      expect(driverOf(BDF)).toBe('e1000e');
+    }
+  });
+
+  it('killed while binding the host driver back after a detach: recover finishes the return', async () => {
+    lab = await extractLabSnapshot('boot');
+    await simGuest('vm1');
+    expect((await hotslot([...cliBase(guestArg()), 'attach', BDF, 'vm1', '--yes'])).status).toBe(0);
+    SimulatedKernel.open(lab.sysfsRoot).setBindDelay(60_000, 'e1000e');
+    await killDuring([...cliBase(guestArg()), 'detach', BDF, '--yes'], '"step":"bind host driver"');
+    SimulatedKernel.open(lab.sysfsRoot).setBindDelay(0, 'e1000e');
+    const r = await hotslot([...cliBase(), 'recover', '--json']);
+    expect(r.status, r.stderr + r.stdout).toBe(0);
+    expect(driverOf(BDF)).toBe('e1000e');
+    expect(overrideOf(BDF)).toBe('(null)');
+  });
+});
+
+describe('one writer per host', () => {
+  it('a second hotslot changing devices on the same host is refused with the first one named', async () => {
+    lab = await extractLabSnapshot('boot');
+    await simGuest('vm1');
+    SimulatedKernel.open(lab.sysfsRoot).setBindDelay(60_000, 'vfio-pci');
+    const args = [...cliBase(['--guest', `vm1=${join(lab.dir, 'vm1.qmp')}`]), 'attach', BDF, 'vm1', '--yes'];
+    const first = spawn(process.execPath, [CLI, ...args], { stdio: 'ignore' });
+    const journal = join(lab.dir, 'state', 'journal.jsonl');
+    while (!(existsSync(journal) && readFileSync(journal, 'utf8').includes('bind vfio-pci'))) await new Promise((r) => setTimeout(r, 10));
+    const second = await hotslot([...cliBase(['--guest', `vm1=${join(lab.dir, 'vm1.qmp')}`]), 'attach', '0000:03:00.0', 'vm1', '--yes']);
+    first.kill('SIGKILL');
+    await new Promise((r) => first.once('close', r));
+    expect(second.status).toBe(3);
+    expect(second.stderr).toMatch(new RegExp(`another hotslot \\(pid ${first.pid}\\)`));
+    expect(driverOf('0000:03:00.0')).toBe('nvme');
+  });
+});
+
+describe("this machine's real /sys, read only", () => {
+  it("refuses to attach the root disk's device (exit 3, protected), and --dry-run prints the plan; nothing is written", async () => {
+    const state = (lab = await extractLabSnapshot('boot')).dir;
+    const list = await hotslot(['list', '--all', '--json']);
+    const devices = JSON.parse(list.stdout) as { bdf: string; assignable: { reasons: { code: string; message: string }[] } }[];
+    const rootDisk = devices.find((d) => d.assignable.reasons.some((r) => r.code === 'protected' && /root filesystem/.test(r.message)));
+    expect(rootDisk, 'the root filesystem device is found on this machine').toBeDefined();
+    const g = new SimulatedGuest({ name: 'vm1', socketPath: join(state, 'vm1.qmp'), sysfsRoot: '/sys' });
+    await g.start();
+    guests.push(g);
+    const base = ['--state-dir', join(state, 'hs'), '--guest', `vm1=${join(state, 'vm1.qmp')}`];
+    const driverBefore = readlinkSync(`/sys/bus/pci/devices/${rootDisk!.bdf}/driver`);
+
+    const r = await hotslot([...base, 'attach', rootDisk!.bdf, 'vm1', '--yes', '--json']);
+    expect(r.status).toBe(3);
+    const out = JSON.parse(r.stdout) as { outcome: string; reasons: { code: string }[]; steps: unknown[] };
+    expect(out.outcome).toBe('refused');
+    expect(out.reasons.map((x) => x.code)).toContain('protected');
+    expect(out.steps).toEqual([]);
+
+    const dry = await hotslot([...base, 'attach', rootDisk!.bdf, 'vm1', '--dry-run']);
+    expect(dry.status).toBe(3);
+    expect(dry.stderr).toContain(`echo "${rootDisk!.bdf}" > /sys/bus/pci/devices/${rootDisk!.bdf}/driver/unbind`);
+    expect(dry.stderr).toMatch(/protected/);
+    expect(readlinkSync(`/sys/bus/pci/devices/${rootDisk!.bdf}/driver`)).toBe(driverBefore);
+    expect(g.held()).toEqual([]);
+  });
+});

@@ -6,6 +6,7 @@ import { loadPciIds } from '../../pci/pci-ids.js';
 import { globalOptions, printJson } from '../context.js';
 import { usageError } from '../exit-codes.js';
 import { hostSources } from './list.js';
+import { guestHolders } from '../guest-holders.js';
 
 interface CheckOptions {
   json?: boolean;
@@ -34,7 +35,7 @@ export function registerCheck(program: Command): void {
 Exit status 0 whether or not the device is assignable (see assignable.ok in --json);
 2 for an address that is not one, or a device that is not there.`,
     )
-    .action((input: string, opts: CheckOptions, cmd: Command) => {
+    .action(async (input: string, opts: CheckOptions, cmd: Command) => {
       let bdf: string;
       try {
         bdf = normalizeBdf(input);
@@ -43,7 +44,7 @@ Exit status 0 whether or not the device is assignable (see assignable.ok in --js
         throw err;
       }
       const g = globalOptions(cmd);
-      const inventory = scanHost(hostSources(g));
+      const inventory = scanHost({ ...hostSources(g), guestHolders: await guestHolders(g) });
       const device = inventory.byBdf.get(bdf);
       if (!device) throw usageError(`no PCI device ${bdf} under ${g.sysfsRoot}`);
       const members = groupMembers(device, inventory);

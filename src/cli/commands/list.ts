@@ -6,6 +6,7 @@ import { scanHost, type HostInventory, type HostSources } from '../../host/inven
 import { loadPciIds } from '../../pci/pci-ids.js';
 import { globalOptions, printJson, type GlobalOptions } from '../context.js';
 import { usageError } from '../exit-codes.js';
+import { guestHolders } from '../guest-holders.js';
 
 interface ListOptions {
   json?: boolean;
@@ -26,8 +27,9 @@ interrupt mode (msix, msi, intx, none), A (✓ assignable, ✗ not), and why: th
 or the warnings of an assignable device. \`hotslot check BDF\` explains one device in full.
 Without --all only endpoints are listed, in the table and in --json alike.`,
     )
-    .action((opts: ListOptions, cmd: Command) => {
-      const inventory = scanHost(hostSources(globalOptions(cmd)));
+    .action(async (opts: ListOptions, cmd: Command) => {
+      const g = globalOptions(cmd);
+      const inventory = scanHost({ ...hostSources(g), guestHolders: await guestHolders(g) });
       const shown = opts.all ? inventory.devices : inventory.devices.filter(isListedByDefault);
       if (opts.json) printJson(shown);
       else process.stdout.write(renderTable(shown, inventory, inventory.devices.length - shown.length));
