@@ -12,7 +12,6 @@ import { Journal } from '../hotplug/journal.js';
 import type { HotplugGuest } from '../hotplug/preflight.js';
 import { RecordingQmp, type RecordedQmp } from '../hotplug/qmp-sender.js';
 import { openKernel, type DryRunKernelPort, type KernelPort, KernelInputError } from '../kernel/index.js';
-import { BdfError, normalizeBdf } from '../pci/bdf.js';
 import { unixEndpoint } from '../qmp/index.js';
 import { hostSources } from './commands/list.js';
 import type { GlobalOptions } from './context.js';
@@ -25,14 +24,7 @@ export function stateDirOf(g: GlobalOptions): string {
   return join(process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'hotslot');
 }
 
-export function bdfArg(text: string): string {
-  try {
-    return normalizeBdf(text);
-  } catch (err) {
-    if (err instanceof BdfError) throw usageError(err.message);
-    throw err;
-  }
-}
+export { bdfArg } from './args.js';
 
 export function guestSpecs(g: GlobalOptions, extraSockets: { name: string; socket: string }[] = []): GuestSpec[] {
   try {

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import type { OperationResult } from '../hotplug/hotplug.js';
 import { globalOptions } from './context.js';
-import { asCliError, confirm, exitCodeOf, openHotplugSession, type HotplugSession } from './hotplug-session.js';
-import { printResult } from './operation-output.js';
+import type { HotplugSession } from './hotplug-session.js';
 import { usageError } from './exit-codes.js';
 
 export interface OperationFlags {
@@ -30,6 +29,8 @@ export async function runOperation(
   const g = globalOptions(cmd);
   const seconds = Number(flags.unplugTimeout ?? '30');
   if (!Number.isFinite(seconds) || seconds <= 0) throw usageError(`--unplug-timeout wants a number of seconds, got ${JSON.stringify(flags.unplugTimeout)}`);
+  const { asCliError, confirm, exitCodeOf, openHotplugSession } = await import('./hotplug-session.js');
+  const { printResult } = await import('./operation-output.js');
   if (!flags.dryRun) await confirm(question, flags.yes);
   const session = await openHotplugSession(g, { dryRun: flags.dryRun ?? false, timeouts: { unplugMs: seconds * 1000 } });
   try {

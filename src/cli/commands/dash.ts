@@ -3,8 +3,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { openKernel } from '../../kernel/index.js';
-import { guestSpecs, stateDirOf } from '../hotplug-session.js';
-import { runDashboard } from '../run-dashboard.js';
 import { loadTheme, ThemeError, type Theme } from '../../tui/theme.js';
 import { globalOptions, type GlobalOptions } from '../context.js';
 import { usageError } from '../exit-codes.js';
@@ -50,6 +48,9 @@ export async function runDash(g: GlobalOptions, opts: DashOptions): Promise<numb
   const theme = themeFor(opts.theme);
   if (!process.stdin.isTTY || !process.stdout.isTTY) throw usageError('dash needs a terminal on stdin and stdout; for scripts use list --json or check --json');
   const live = g.procRoot === '/proc';
+  const { guestSpecs, stateDirOf } = await import('../hotplug-session.js');
+  // Loaded on use: the dashboard's modules are heavy, and most commands never need them.
+  const { runDashboard } = await import('../run-dashboard.js');
   return runDashboard({
     sources: hostSources(g),
     kernel: opts.readOnly ? null : openKernel({ kind: g.kernel, sysfsRoot: g.sysfsRoot }),

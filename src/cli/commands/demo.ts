@@ -1,10 +1,8 @@
 import type { Command } from 'commander';
-import { startDemoLab } from '../../demo/demo-lab.js';
 import { unixEndpoint } from '../../qmp/index.js';
 import { loadPciIds } from '../../pci/pci-ids.js';
 import { listThemes } from '../../tui/theme.js';
 import { usageError } from '../exit-codes.js';
-import { runDashboard } from '../run-dashboard.js';
 import { themeFor } from './dash.js';
 
 interface DemoOptions {
@@ -16,6 +14,7 @@ interface DemoOptions {
 export async function runDemo(opts: DemoOptions): Promise<number> {
   const theme = themeFor(opts.theme);
   if (!process.stdin.isTTY || !process.stdout.isTTY) throw usageError('the demo needs a terminal on stdin and stdout');
+  const [{ startDemoLab }, { runDashboard }] = await Promise.all([import('../../demo/demo-lab.js'), import('../run-dashboard.js')]);
   const lab = await startDemoLab();
   try {
     return await runDashboard({

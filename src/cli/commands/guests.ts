@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { connectGuests, type GuestSnapshot } from '../../guests/index.js';
+import type { GuestSnapshot } from '../../guests/index.js';
 import { globalOptions, printJson } from '../context.js';
-import { guestSpecs } from '../hotplug-session.js';
 
 export function registerGuests(program: Command): void {
   program
@@ -9,6 +8,7 @@ export function registerGuests(program: Command): void {
     .description('every configured guest: run state, QEMU version, host devices it holds, free hotplug slots')
     .option('--json', 'print an array of guests as JSON')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const [{ guestSpecs }, { connectGuests }] = await Promise.all([import('../hotplug-session.js'), import('../../guests/index.js')]);
       const specs = guestSpecs(globalOptions(cmd));
       const { guests, unreachable } = await connectGuests(specs, { timeoutMs: 5_000 });
       const snapshots: GuestSnapshot[] = [...unreachable];

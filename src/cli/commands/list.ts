@@ -6,7 +6,6 @@ import { scanHost, type HostInventory, type HostSources } from '../../host/inven
 import { loadPciIds } from '../../pci/pci-ids.js';
 import { globalOptions, printJson, type GlobalOptions } from '../context.js';
 import { usageError } from '../exit-codes.js';
-import { guestHolders } from '../guest-holders.js';
 
 interface ListOptions {
   json?: boolean;
@@ -29,7 +28,7 @@ Without --all only endpoints are listed, in the table and in --json alike.`,
     )
     .action(async (opts: ListOptions, cmd: Command) => {
       const g = globalOptions(cmd);
-      const inventory = scanHost({ ...hostSources(g), guestHolders: await guestHolders(g) });
+      const inventory = scanHost({ ...hostSources(g), guestHolders: await heldByGuests(g) });
       const shown = opts.all ? inventory.devices : inventory.devices.filter(isListedByDefault);
       if (opts.json) printJson(shown);
       else process.stdout.write(renderTable(shown, inventory, inventory.devices.length - shown.length));
@@ -132,4 +131,11 @@ export function renderTable(devices: readonly HostDevice[], inventory: HostInven
   summary.push(inventory.iommu ? 'IOMMU on' : 'no IOMMU: nothing can be assigned');
   lines.push(summary.join('; '));
   return lines.join('\n') + '\n';
+}
+
+/** Guests are asked only when some are configured; their modules load only then. */
+async function heldByGuests(g: GlobalOptions): Promise<Map<string, { guest: string; qdevId?: string }>> {
+  if (g.guest.length === 0 && g.guestDir === undefined) return new Map();
+  const { guestHolders } = await import('../guest-holders.js');
+  return guestHolders(g);
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { bdfArg } from '../hotplug-session.js';
+import { bdfArg } from '../args.js';
 import { runOperation, withOperationFlags, type OperationFlags } from '../run-operation.js';
 
 export function registerPark(program: Command): void {

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { globalOptions, printJson } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
-import { openHotplugSession } from '../hotplug-session.js';
 
 export function registerRecover(program: Command): void {
   program
@@ -9,6 +8,7 @@ export function registerRecover(program: Command): void {
     .description('finish or undo every operation the journal shows unfinished, so each device is with a guest or back home')
     .option('--json', 'print what was done per operation as JSON')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const { openHotplugSession } = await import('../hotplug-session.js');
       const session = await openHotplugSession(globalOptions(cmd), { dryRun: false, journalGuests: true });
       try {
         const results = await session.hotplug.recover();

@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
+import { bdfArg } from '../args.js';
 import { scanHost } from '../../host/inventory.js';
 import { KernelError } from '../../kernel/index.js';
 import { hostSources } from './list.js';
 import { globalOptions, printJson } from '../context.js';
 import { CliError, ExitCode, failure, usageError } from '../exit-codes.js';
-import { bdfArg, confirm, openHotplugSession } from '../hotplug-session.js';
-import { readGuestPci } from '../../guests/guest-pci.js';
 
 export function registerVfs(program: Command): void {
   program
@@ -18,6 +17,7 @@ export function registerVfs(program: Command): void {
     .option('-y, --yes', 'do not ask for confirmation')
     .action(async (bdf: string, countText: string, opts: { json?: boolean; dryRun?: boolean; yes?: boolean }, cmd: Command) => {
       const b = bdfArg(bdf);
+      const [{ confirm, openHotplugSession }, { readGuestPci }] = await Promise.all([import('../hotplug-session.js'), import('../../guests/guest-pci.js')]);
       if (!/^\d+$/.test(countText)) throw usageError(`COUNT must be a whole number, got ${JSON.stringify(countText)}`);
       const count = Number(countText);
       const g = globalOptions(cmd);
