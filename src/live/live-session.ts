@@ -42,7 +42,7 @@ export class LiveSession {
   constructor(private readonly opts: LiveSessionOptions) {
     this.bus = createBus();
     const monitors = opts.guests.map((spec) => ({ spec, ...monitorGuest(spec, opts.clock, { pollMs: opts.guestPollMs }) }));
-    this.sources$ = merge(watchHost(opts.sources, { intervalMs: opts.hostPollMs ?? 2_000, clock: opts.clock }), ...monitors.map((m) => m.events$));
+    this.sources$ = merge(watchHost(opts.sources, { intervalMs: opts.hostPollMs ?? 1_000, clock: opts.clock, countInterrupts: true }), ...monitors.map((m) => m.events$));
     this.hotplug =
       opts.kernel === null
         ? null
