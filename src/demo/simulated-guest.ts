@@ -34,6 +34,13 @@ interface Port {
 
 type Reply = { return: unknown } | { error: { class: string; desc: string } };
 
+/**
+ * What a misbehaving QEMU does with one command: answer with an error, never answer, hang up,
+ * or (for device_add) say yes without the device ever appearing.
+ */
+export type GuestFault = 'error' | 'no-answer' | 'hang-up' | 'never-appears';
+export type GuestFaultHook = (command: string) => GuestFault | undefined;
+
 /** A QMP argument as text; anything that is not a string counts as missing. */
 const text = (v: unknown): string => (typeof v === 'string' ? v : '');
 
@@ -51,6 +58,12 @@ export class SimulatedGuest {
   private readonly ports: Port[] = [];
   private runState = 'running';
   private readonly timers = new Set<NodeJS.Timeout>();
+  private faultHook: GuestFaultHook | undefined;
+
+  /** Makes commands misbehave (fault injection for tests); undefined restores good behaviour. */
+  setFaultHook(hook: GuestFaultHook | undefined): void {
+    this.faultHook = hook;
+  }
 
   constructor(readonly opts: SimulatedGuestOptions) {
     const n = opts.rootPorts ?? 2;
@@ -105,7 +118,17 @@ export class SimulatedGuest {
         return;
       }
       if (msg.execute === 'qmp_capabilities') negotiated = true;
-      const reply = this.run(msg.execute, msg.arguments ?? {});
+      const fault = this.faultHook?.(msg.execute);
+      if (fault === 'no-answer') return;
+      if (fault === 'hang-up') {
+        socket.destroy();
+        return;
+      }
+      if (fault === 'error') {
+        send({ error: { class: 'GenericError', desc: `simulated failure of ${msg.execute}` }, ...id });
+        return;
+      }
+      const reply = fault === 'never-appears' ? { return: {} } : this.run(msg.execute, msg.arguments ?? {});
       const delay = msg.execute === 'device_add' ? (this.opts.addDelayMs ?? 0) : 0;
       if (delay > 0) {
         const t = setTimeout(() => {

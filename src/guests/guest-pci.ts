@@ -69,8 +69,9 @@ async function qomGet(client: QmpExecutor, path: string, property: string): Prom
  * `/machine/peripheral/ID`), and its free hotplug slots.
  */
 export async function readGuestPci(client: QmpExecutor): Promise<GuestPciView> {
-  const buses = await client.execute<QueryPciBus[]>('query-pci', undefined, { timeoutMs: 10_000 });
-  const { all, freeSlots, rootPorts } = readQueryPci(buses);
+  const buses = await client.execute<unknown>('query-pci', undefined, { timeoutMs: 10_000 });
+  if (!Array.isArray(buses)) throw new Error(`query-pci answered ${JSON.stringify(buses)}, not a list of buses`);
+  const { all, freeSlots, rootPorts } = readQueryPci(buses as QueryPciBus[]);
   const devices: GuestPciDevice[] = [];
   for (const d of all) {
     let hostBdf: string | null = null;

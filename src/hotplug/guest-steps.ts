@@ -1,5 +1,5 @@
 import { readGuestPci } from '../guests/guest-pci.js';
-import { eventMatching, ExecuteError } from '../qmp/index.js';
+import { ConnectionClosedError, eventMatching, ExecuteError } from '../qmp/index.js';
 import { errorText, StuckError } from './errors.js';
 import type { OperationRun } from './operation-run.js';
 import type { QmpSender } from './qmp-sender.js';
@@ -46,9 +46,20 @@ export async function unplug(guest: HotplugTarget, qdevId: string, bdf: string, 
   await guest.qmp.execute('device_del', { id: qdevId });
   if (dryRun) return 'dry run';
   let resent = false;
+  // device_del was accepted: from here the guest may let go at any moment, so nothing can be
+  // undone; a lost connection leaves the device's place unknown (stuck) for `recover` to settle.
   while (performance.now() - started < t.unplugMs) {
     if (eventSeen) return 'DEVICE_DELETED';
-    if (!(await hasDevice(guest, qdevId))) return 'gone from query-pci';
+    let present: boolean | null = null;
+    try {
+      present = await hasDevice(guest, qdevId);
+    } catch (err) {
+      if (err instanceof ConnectionClosedError) {
+        throw new StuckError(bdf, `lost guest ${guest.name} while it was releasing ${bdf} (${errorText(err)}); run \`hotslot recover\` to settle where it is`);
+      }
+      // A failed poll proves nothing either way; the event or the next poll decides.
+    }
+    if (present === false) return 'gone from query-pci';
     if (!resent && performance.now() - started >= t.resendAfterMs) {
       resent = true;
       try {

@@ -170,7 +170,7 @@ export class Hotplug {
     if (!view) {
       reasons.push({ code: 'guest-unreachable', message: `guest ${guest.name} (${guest.socket}) does not answer query-pci` });
     } else {
-      const status = await guest.qmp.execute<{ status: string }>('query-status');
+      const status = await guest.qmp.execute<{ status: string }>('query-status').catch((err: unknown) => ({ status: `unknown (${errorText(err)})` }));
       if (status.status !== 'running' && status.status !== 'paused') {
         reasons.push({ code: 'guest-not-running', message: `guest ${guest.name} is ${status.status}, not running` });
       }
@@ -367,8 +367,15 @@ export class Hotplug {
         run.commit();
         return await this.result(run, 'done', `${bdf} moved from ${where.guest.name} to ${to.name}`, [bdf], { guest: to.name, fromGuest: where.guest.name });
       } catch (err) {
-        await run.rollback();
         const why = errorText(err);
+        const undoFailures = await run.rollback();
+        if (undoFailures.length > 0) {
+          // Guest B may still hold it: adding it back to A or binding a host driver would be worse.
+          return this.result(run, 'stuck', `${why}; then ${undoFailures.join('; ')}. Run \`hotslot recover\` to settle where it is`, [bdf], {
+            guest: to.name,
+            fromGuest: where.guest.name,
+          });
+        }
         // Put it back where it was; if that fails too, home to the host.
         if (where.slot) {
           try {

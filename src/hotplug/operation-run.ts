@@ -90,6 +90,12 @@ export class OperationRun {
         const text = `undo of ${u.step}${u.bdf ? ` on ${u.bdf}` : ''} failed: ${errorText(err)}`;
         failures.push(text);
         this.steps.push({ step: `undo ${u.step}`, ...b, status: 'failed', ms: Math.round(this.clock.now() - t0), detail: text });
+        // Each undo assumes the newer ones worked (a host driver must not bind while a guest may
+        // still hold the device), so the rest stay as they are for `recover` to settle.
+        for (const rest of this.undos.reverse()) {
+          this.steps.push({ step: `undo ${rest.step}`, ...(rest.bdf !== undefined ? { bdf: rest.bdf } : {}), status: 'skipped', ms: 0, detail: 'not undone: a later undo failed' });
+        }
+        this.undos.length = 0;
       }
     }
     return failures;
