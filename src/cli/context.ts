@@ -20,5 +20,7 @@ export function globalOptions(cmd: Command): GlobalOptions {
 
 /** Writes a line to stdout; JSON output is always one document followed by a newline. */
 export function printJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+  // Indented for a person at a terminal; compact for a pipe, where the 4,096 records of a big host
+  // would otherwise cost more to indent than to read from sysfs.
+  process.stdout.write((process.stdout.isTTY ? JSON.stringify(value, null, 2) : JSON.stringify(value)) + '\n');
 }
