@@ -15,8 +15,11 @@ import { registerVfs } from './commands/vfs.js';
 import { registerDash, runDash } from './commands/dash.js';
 import type { GlobalOptions } from './context.js';
 import { registerDemo, runDemo } from './commands/demo.js';
+import { registerReplay } from './commands/replay.js';
 
-export const VERSION = '0.1.0';
+import { VERSION } from './version.js';
+
+export { VERSION };
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -54,6 +57,7 @@ export function buildProgram(): Command {
   registerVfs(program);
   registerDash(program);
   registerDemo(program);
+  registerReplay(program);
   // A bare `hotslot`: the dashboard on the configured guests, or the demo lab when there are none.
   program.action(async (_opts: unknown, cmd: Command) => {
     const g = cmd.opts<GlobalOptions>();

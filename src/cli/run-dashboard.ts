@@ -1,4 +1,8 @@
+import { homedir, userInfo } from 'node:os';
+import { join } from 'node:path';
 import { systemClock } from '../core/clock.js';
+import { Recorder } from '../record/recorder.js';
+import { VERSION } from './version.js';
 import type { GuestSpec } from '../guests/guest-specs.js';
 import type { HostSources } from '../host/inventory.js';
 import { Journal } from '../hotplug/journal.js';
@@ -18,6 +22,14 @@ export interface RunDashboardOptions {
   theme: Theme;
   header: HeaderInfo;
   readOnly: boolean;
+  /** Where the session is recorded; null: not recorded. */
+  recordPath: string | null;
+}
+
+/** `$XDG_STATE_HOME/hotslot/sessions/2026-11-21T08-55-00.jsonl`. */
+export function defaultRecordPath(): string {
+  const base = process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state');
+  return join(base, 'hotslot', 'sessions', `${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`);
 }
 
 /** The dashboard on a live session until the operator leaves; resolves with the exit status. */
@@ -29,6 +41,20 @@ export async function runDashboard(opts: RunDashboardOptions): Promise<number> {
     guests: opts.guests,
     clock: systemClock,
   });
+  const recorder = opts.recordPath
+    ? new Recorder({
+        path: opts.recordPath,
+        clock: systemClock,
+        header: {
+          hotslotVersion: VERSION,
+          host: opts.header.host,
+          user: userInfo().username,
+          startedAt: new Date().toISOString(),
+          terminal: process.stdout.columns ? { cols: process.stdout.columns, rows: process.stdout.rows } : null,
+        },
+        maxBytes: 64 << 20,
+      }).attach(session.bus.events$)
+    : null;
   const code = await new Promise<number>((resolve) => {
     const dash = startDashboard({
       state$: session.bus.state$,
@@ -56,6 +82,7 @@ export async function runDashboard(opts: RunDashboardOptions): Promise<number> {
     session.start();
   });
   session.stop();
+  recorder?.close();
   process.stdin.pause();
   return code;
 }

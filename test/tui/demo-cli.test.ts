@@ -14,7 +14,7 @@ const rowOf = (s: PtyScreen, bdf: string) => s.lines().find((l) => l.includes(bd
 
 describe('hotslot demo in a terminal', () => {
   it('attaches a device to a guest with the keys, shows the new owner, moves it, detaches it, and quits with 0', async () => {
-    const s = (screen = startCli(['demo'], { cols: 120, rows: 36 }));
+    const s = (screen = startCli(['demo', '--no-record'], { cols: 120, rows: 36 }));
     await s.waitFor('DEMO', 20_000);
     await s.waitFor(/guests 3\/3/, 20_000);
 

@@ -11,6 +11,7 @@ import { hostSources } from './list.js';
 interface DashOptions {
   readOnly?: boolean;
   theme?: string;
+  record?: string | boolean;
 }
 
 export function themeFor(name: string | undefined): Theme {
@@ -36,6 +37,8 @@ export function registerDash(program: Command): void {
   program
     .command('dash')
     .description('the dashboard: every device, its owner, IOMMU group and interrupt mode, with hotplug from the keys')
+    .option('--record <file>', 'record the session to FILE (default: $XDG_STATE_HOME/hotslot/sessions/)')
+    .option('--no-record', 'do not record the session')
     .option('--read-only', 'show everything, change nothing: attach, detach, move, return and recover are off')
     .option('--theme <name>', 'colour theme: default, high-contrast, solarized-dark, monochrome (the default when NO_COLOR is set), or yours in $XDG_CONFIG_HOME/hotslot/themes/NAME.json')
     .action(async (opts: DashOptions, cmd: Command) => {
@@ -50,7 +53,7 @@ export async function runDash(g: GlobalOptions, opts: DashOptions): Promise<numb
   const live = g.procRoot === '/proc';
   const { guestSpecs, stateDirOf } = await import('../hotplug-session.js');
   // Loaded on use: the dashboard's modules are heavy, and most commands never need them.
-  const { runDashboard } = await import('../run-dashboard.js');
+  const { runDashboard, defaultRecordPath } = await import('../run-dashboard.js');
   return runDashboard({
     sources: hostSources(g),
     kernel: opts.readOnly ? null : openKernel({ kind: g.kernel, sysfsRoot: g.sysfsRoot }),
@@ -58,6 +61,7 @@ export async function runDash(g: GlobalOptions, opts: DashOptions): Promise<numb
     guests: guestSpecs(g),
     theme,
     readOnly: opts.readOnly === true,
+    recordPath: opts.record === false ? null : typeof opts.record === 'string' ? opts.record : defaultRecordPath(),
     header: {
       host: procLine(g.procRoot, 'sys/kernel/hostname') ?? (live ? hostname() : 'snapshot'),
       kernel: procLine(g.procRoot, 'sys/kernel/osrelease') ?? (live ? release() : 'unknown'),

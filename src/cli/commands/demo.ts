@@ -8,6 +8,7 @@ import { themeFor } from './dash.js';
 interface DemoOptions {
   theme?: string;
   readOnly?: boolean;
+  record?: string | boolean;
 }
 
 /** The dashboard on the built-in simulated lab: no hardware, no root, nothing on this machine is touched. */
@@ -15,6 +16,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   const theme = themeFor(opts.theme);
   if (!process.stdin.isTTY || !process.stdout.isTTY) throw usageError('the demo needs a terminal on stdin and stdout');
   const [{ startDemoLab }, { runDashboard }] = await Promise.all([import('../../demo/demo-lab.js'), import('../run-dashboard.js')]);
+  const { defaultRecordPath } = await import('../run-dashboard.js');
   const lab = await startDemoLab();
   try {
     return await runDashboard({
@@ -24,6 +26,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
       guests: lab.guestSockets.map((g) => ({ name: g.name, endpoint: unixEndpoint(g.socket), source: 'the demo lab' })),
       theme,
       readOnly: opts.readOnly === true,
+    recordPath: opts.record === false ? null : typeof opts.record === 'string' ? opts.record : defaultRecordPath(),
       header: { host: 'demo-lab (simulated)', kernel: 'simulated 6.1', mode: 'demo' },
     });
   } finally {
@@ -35,6 +38,8 @@ export function registerDemo(program: Command): void {
   program
     .command('demo')
     .description('the dashboard on a built-in simulated lab: a host with NICs, SR-IOV VFs, NVMe and a GPU, and three guests (no hardware, no root)')
+    .option('--record <file>', 'record the session to FILE (default: $XDG_STATE_HOME/hotslot/sessions/)')
+    .option('--no-record', 'do not record the session')
     .option('--read-only', 'show everything, change nothing')
     .option('--theme <name>', `colour theme (built in: ${[...listThemes().keys()].join(', ')})`)
     .action(async (opts: DemoOptions) => {
