@@ -138,3 +138,17 @@ async function recordDemoSessionQuick(path: string): Promise<void> {
   }
   r.close();
 }
+
+describe('shipped sample recordings', () => {
+  it.each(['move-between-guests.jsonl', 'stuck-unplug-recovered.jsonl'])('%s is valid and replays its operations', async (name) => {
+    const file = resolve(import.meta.dirname, '../../recordings', name);
+    const r = await hotslot(['replay', file, '--check', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout) as { ok: boolean; operations: number };
+    expect(summary.ok).toBe(true);
+    const outcomes = readRecording(file).events.flatMap((e) => (e.event.type === 'op.finished' ? [e.event.outcome] : []));
+    expect(outcomes.length).toBe(summary.operations);
+    if (name.startsWith('stuck')) expect(outcomes).toEqual(['done', 'stuck', 'done']);
+    else expect(outcomes).toEqual(['done', 'done']);
+  });
+});
