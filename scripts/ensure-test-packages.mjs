@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The tests start a real qemu-system-x86_64 and compare with lspci. On a fresh Debian machine
+// The tests start a real qemu-system-x86_64, compare with lspci and play casts with asciinema. On a fresh Debian machine
 // this installs them (as root, through apt-get); otherwise it names the packages and stops, so
 // that the real-QEMU tests never quietly skip.
 import { spawnSync } from 'node:child_process';
@@ -8,6 +8,8 @@ import { existsSync } from 'node:fs';
 const needed = [
   { bin: 'qemu-system-x86_64', pkg: 'qemu-system-x86' },
   { bin: 'lspci', pkg: 'pciutils' },
+  // Plays the casts that `hotslot export-cast` writes.
+  { bin: 'asciinema', pkg: 'asciinema' },
 ];
 const idsFiles = ['/usr/share/misc/pci.ids', '/usr/share/hwdata/pci.ids'];
 

@@ -16,6 +16,7 @@ import { registerDash, runDash } from './commands/dash.js';
 import type { GlobalOptions } from './context.js';
 import { registerDemo, runDemo } from './commands/demo.js';
 import { registerReplay } from './commands/replay.js';
+import { registerExportCast } from './commands/export-cast.js';
 
 import { VERSION } from './version.js';
 
@@ -58,6 +59,7 @@ export function buildProgram(): Command {
   registerDash(program);
   registerDemo(program);
   registerReplay(program);
+  registerExportCast(program);
   // A bare `hotslot`: the dashboard on the configured guests, or the demo lab when there are none.
   program.action(async (_opts: unknown, cmd: Command) => {
     const g = cmd.opts<GlobalOptions>();
