@@ -2,16 +2,15 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { systemClock } from '../core/clock.js';
-import type { HotslotEvent } from '../core/events.js';
 import { connectGuests, guestsInDir, GuestSpecError, parseGuestOption, mergeGuestSpecs, type Guest, type GuestSpec } from '../guests/index.js';
 import { scanHost } from '../host/inventory.js';
-import { HotplugInputError, RefusedError, StuckError } from '../hotplug/errors.js';
+import { HotplugInputError, StuckError } from '../hotplug/errors.js';
 import { acquireHostLock, HostLockError, type HostLock } from '../hotplug/host-lock.js';
 import { Hotplug, type OperationResult, type Timeouts } from '../hotplug/hotplug.js';
 import { Journal } from '../hotplug/journal.js';
 import type { HotplugGuest } from '../hotplug/preflight.js';
 import { RecordingQmp, type RecordedQmp } from '../hotplug/qmp-sender.js';
-import { openKernel, type DryRunKernelPort, type KernelPort, KernelInputError } from '../kernel/index.js';
+import { openKernel, type KernelPort, type SysfsWrite, KernelInputError } from '../kernel/index.js';
 import { unixEndpoint } from '../qmp/index.js';
 import { hostSources } from './commands/list.js';
 import type { GlobalOptions } from './context.js';
@@ -51,21 +50,23 @@ export interface HotplugSession {
   kernel: KernelPort;
   journal: Journal;
   guests: Guest[];
-  unreachable: { name: string; error: string | null }[];
-  events: HotslotEvent[];
   recorded: RecordedQmp[];
+  /** In a dry run, every sysfs write it would have made, in order; otherwise none. */
+  writes(): SysfsWrite[];
   dryRun: boolean;
   close(): Promise<void>;
 }
 
 export async function openHotplugSession(
   g: GlobalOptions,
-  opts: { dryRun: boolean; journalGuests?: boolean; onEvent?: (e: HotslotEvent) => void; timeouts?: Partial<Timeouts> },
+  opts: { dryRun: boolean; journalGuests?: boolean; timeouts?: Partial<Timeouts> },
 ): Promise<HotplugSession> {
   const stateDir = stateDirOf(g);
   const journal = new Journal(stateDir);
   const sources = hostSources(g);
-  const kernel = opts.dryRun ? openKernel({ kind: 'dry-run', sysfsRoot: g.sysfsRoot }) : openKernel({ kind: g.kernel, sysfsRoot: g.sysfsRoot });
+  const dryKernel = opts.dryRun ? openKernel({ kind: 'dry-run', sysfsRoot: g.sysfsRoot }) : null;
+  const kernel = dryKernel ?? openKernel({ kind: g.kernel, sysfsRoot: g.sysfsRoot });
+  const writes = (): SysfsWrite[] => dryKernel?.describeWrites() ?? [];
   let extra: { name: string; socket: string }[] = [];
   if (opts.journalGuests) {
     extra = journal.open().flatMap(({ intent }) => [
@@ -83,36 +84,31 @@ export async function openHotplugSession(
       throw err;
     }
   }
-  const { guests, unreachable } = await connectGuests(specs, { timeoutMs: 5_000 });
+  const { guests } = await connectGuests(specs, { timeoutMs: 5_000 });
   const recorded: RecordedQmp[] = [];
-  const events: HotslotEvent[] = [];
   const hotplugGuests: HotplugGuest[] = guests.map((guest) => ({
     name: guest.name,
     socket: guest.socket,
-    qmp: opts.dryRun ? new RecordingQmp(guest.name, guest.client, (e) => recorded.push({ ...e, ...{ afterWrite: (kernel as DryRunKernelPort).describeWrites().length } })) : guest.client,
+    qmp: opts.dryRun ? new RecordingQmp(guest.name, guest.client, (e) => recorded.push({ ...e, afterWrite: writes().length })) : guest.client,
   }));
   const hotplug = new Hotplug({
     kernel,
     journal,
     clock: systemClock,
-    emit: (e) => {
-      events.push(e);
-      opts.onEvent?.(e);
-    },
+    emit: () => undefined,
     scan: () => scanHost(sources),
     guests: hotplugGuests,
     procRoot: g.procRoot,
     dryRun: opts.dryRun,
-    ...(opts.timeouts ? { timeouts: { ...opts.timeouts, resendAfterMs: Math.min(5_500, (opts.timeouts.unplugMs ?? 30_000) / 2) } } : {}),
+    ...(opts.timeouts ? { timeouts: opts.timeouts } : {}),
   });
   return {
     hotplug,
     kernel,
     journal,
     guests,
-    unreachable: unreachable.map((u) => ({ name: u.name, error: u.error })),
-    events,
     recorded,
+    writes,
     dryRun: opts.dryRun,
     async close() {
       await Promise.allSettled(guests.map((x) => x.close()));
@@ -127,7 +123,6 @@ export const exitCodeOf = (r: OperationResult): ExitCodeValue =>
 /** Errors the hotplug layer raises before touching anything, as CLI errors with their statuses. */
 export function asCliError(err: unknown): unknown {
   if (err instanceof HotplugInputError || err instanceof KernelInputError) return usageError(err.message);
-  if (err instanceof RefusedError) return new CliError(err.message, ExitCode.refused);
   if (err instanceof StuckError) return new CliError(err.message, ExitCode.stuck);
   return err;
 }

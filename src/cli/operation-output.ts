@@ -15,7 +15,7 @@ export interface DryRunPlan {
 
 export function dryRunPlan(session: HotplugSession): DryRunPlan | null {
   if (!session.dryRun) return null;
-  const writes = 'describeWrites' in session.kernel ? (session.kernel as { describeWrites(): SysfsWrite[] }).describeWrites() : [];
+  const writes = session.writes();
   const actions: string[] = [];
   let q = 0;
   const qmpLine = (m: RecordedQmp) => `qmp ${m.guest}: ${JSON.stringify({ execute: m.execute, ...(m.arguments ? { arguments: m.arguments } : {}) })}`;

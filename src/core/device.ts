@@ -25,6 +25,12 @@ export interface Owner {
   qdevId?: string;
 }
 
+/** Who owns a function that no guest holds, from its bound driver alone. */
+export function ownerOfDriver(driver: string | null): Owner {
+  if (driver === 'vfio-pci') return { kind: 'vfio' };
+  return driver ? { kind: 'host' } : { kind: 'none' };
+}
+
 export type InterruptMode = 'intx' | 'msi' | 'msix' | 'none';
 
 export interface Interrupts {

@@ -1,4 +1,4 @@
-import type { Device } from './device.js';
+import { ownerOfDriver, type Device } from './device.js';
 import type { HotslotEvent } from './events.js';
 import type { Operation } from './operations.js';
 import { INTERRUPT_HISTORY, type GuestState, type HotslotState } from './state.js';
@@ -17,7 +17,7 @@ function withOwner(device: Device, guests: HotslotState['guests']): Device {
   }
   if (device.owner.kind !== 'guest') return device;
   // No guest holds it any more: fall back to what the driver says.
-  return { ...device, owner: { kind: device.driver === 'vfio-pci' ? 'vfio' : device.driver ? 'host' : 'none' } };
+  return { ...device, owner: ownerOfDriver(device.driver) };
 }
 
 function reowned(devices: Readonly<Devices>, guests: HotslotState['guests']): Devices {

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildHostTree, type FunctionSpec, type HostSpec } from '../host/sysfs-builder.js';
@@ -86,6 +86,8 @@ export const DEMO_HOST: HostSpec = {
     { source: '/dev/vda1', mountPoint: '/', fsType: 'ext4', majorMinor: '254:1' },
   ],
   defaultRoute: 'eth0',
+  // A host prepared for passthrough: `modprobe vfio-pci`, nothing bound to it yet.
+  loadedDrivers: ['vfio-pci'],
 };
 
 export interface DemoLab {
@@ -108,10 +110,6 @@ export const DEMO_GUESTS = [
 export async function startDemoLab(opts: { dir?: string } = {}): Promise<DemoLab> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'hotslot-demo-'));
   const tree = buildHostTree(dir, DEMO_HOST);
-  // vfio-pci is loaded on a host prepared for passthrough (modprobe vfio-pci), with nothing bound yet.
-  const vfio = join(tree.sysfsRoot, 'bus/pci/drivers/vfio-pci');
-  mkdirSync(vfio, { recursive: true });
-  for (const f of ['bind', 'unbind', 'new_id', 'remove_id', 'uevent']) writeFileSync(join(vfio, f), '', { mode: 0o200 });
   const kernel = SimulatedKernel.open(tree.sysfsRoot);
   kernel.setBindDelay(250, 'vfio-pci');
   const guests: SimulatedGuest[] = [];

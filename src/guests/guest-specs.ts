@@ -8,6 +8,8 @@ export interface GuestSpec {
   endpoint: QmpEndpoint;
   /** Where the operator said so, for error messages. */
   source: string;
+  /** Named after its socket file only: QEMU's own `-name`, when it has one, names it better. */
+  nameFromQemu?: boolean;
 }
 
 export class GuestSpecError extends Error {
@@ -55,7 +57,7 @@ export function guestsInDir(dir: string): GuestSpec[] {
     if (!isSocket) continue;
     const name = basename(entry).replace(/\.(qmp|sock|socket)$/, '');
     if (!NAME.test(name)) continue;
-    specs.push({ name, endpoint: unixEndpoint(path), source: `--guest-dir ${dir}` });
+    specs.push({ name, endpoint: unixEndpoint(path), source: `--guest-dir ${dir}`, nameFromQemu: true });
   }
   return specs;
 }

@@ -24,11 +24,11 @@ export class Guest {
     readonly client: QmpClient,
   ) {}
 
-  /** Connects; the name is the configured one, or for sockets found in a directory QEMU's `-name` when it has one. */
-  static async connect(spec: GuestSpec, opts: { timeoutMs?: number; preferQemuName?: boolean } = {}): Promise<Guest> {
+  /** Connects; the name is the configured one, or QEMU's `-name` for a spec that asks for it. */
+  static async connect(spec: GuestSpec, opts: { timeoutMs?: number } = {}): Promise<Guest> {
     const client = await connectQmp(spec.endpoint, { connectTimeoutMs: opts.timeoutMs ?? 5_000, commandTimeoutMs: 30_000 });
     let name = spec.name;
-    if (opts.preferQemuName) {
+    if (spec.nameFromQemu) {
       try {
         const n = await client.execute<{ name?: string }>('query-name');
         if (n.name) name = n.name;
@@ -58,7 +58,8 @@ export class Guest {
   }
 
   async snapshot(): Promise<GuestSnapshot> {
-    const [runState, pci] = [await this.runState(), await this.pci()];
+    const runState = await this.runState();
+    const pci = await this.pci();
     return {
       name: this.name,
       socket: this.socket,
@@ -81,7 +82,7 @@ export async function connectGuests(
   specs: GuestSpec[],
   opts: { timeoutMs?: number } = {},
 ): Promise<{ guests: Guest[]; unreachable: GuestSnapshot[] }> {
-  const results = await Promise.allSettled(specs.map((s) => Guest.connect(s, { ...opts, preferQemuName: s.source.startsWith('--guest-dir') })));
+  const results = await Promise.allSettled(specs.map((s) => Guest.connect(s, opts)));
   const guests: Guest[] = [];
   const unreachable: GuestSnapshot[] = [];
   results.forEach((r, i) => {

@@ -3,7 +3,7 @@
  * (`describeFromConfig`), then overlaid with what only sysfs knows, plus a few extra fields the
  * contract allows (driver_override, NUMA node, bridges above, SR-IOV links, BARs, protections).
  */
-import type { Device, Owner, Reason, ResetInfo } from '../core/device.js';
+import { ownerOfDriver, type Device, type Reason, type ResetInfo } from '../core/device.js';
 import { decodeConfigSpace } from '../pci/config-space.js';
 import type { ConfigSpace } from '../pci/config-space-types.js';
 import { describeFromConfig, resetFromConfig } from '../pci/device-from-config.js';
@@ -39,11 +39,6 @@ export interface HostDevice extends Device {
 
 const hex = (n: number | null, width: number) => (n === null ? null : '0x' + n.toString(16).padStart(width, '0'));
 
-export function ownerOf(driver: string | null): Owner {
-  if (driver === 'vfio-pci') return { kind: 'vfio' };
-  return driver ? { kind: 'host' } : { kind: 'none' };
-}
-
 /**
  * The parts of a device that depend on this function's own files only; the watcher keeps them
  * while the function's files are unchanged. Interrupt mode, bus reset, protections, VFs and
@@ -67,7 +62,7 @@ export function viewFunction(raw: SysfsFunction, names?: PciNames): FunctionView
   base.deviceName = names?.device(vendor, device) ?? null;
   base.driver = raw.driver;
   base.iommuGroup = raw.iommuGroup;
-  base.owner = ownerOf(raw.driver);
+  base.owner = ownerOfDriver(raw.driver);
   if (raw.sriov) base.sriov = { totalVFs: raw.sriov.totalVFs, numVFs: raw.sriov.numVFs };
   return { raw, cfg, base };
 }

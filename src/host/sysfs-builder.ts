@@ -94,6 +94,8 @@ export interface HostSpec {
   /** Interface of the IPv4 default route. */
   defaultRoute?: string;
   swaps?: string[];
+  /** Drivers loaded with nothing bound to them yet (vfio-pci after `modprobe vfio-pci`). */
+  loadedDrivers?: string[];
 }
 
 export interface BuiltTree {
@@ -198,6 +200,7 @@ export function buildSysfs(sysfsRoot: string, spec: HostSpec): void {
   }
   for (const f of ['drivers_probe', 'rescan']) writeAttr(path.join(sysfsRoot, 'bus/pci', f), '', 0o200);
   writeAttr(path.join(sysfsRoot, 'bus/pci/drivers_autoprobe'), '1\n');
+  for (const driver of spec.loadedDrivers ?? []) ensureDriverDir(sysfsRoot, driver);
   addFunctions(sysfsRoot, spec.functions);
   if (spec.iommu === false) rmSync(path.join(sysfsRoot, 'kernel/iommu_groups'), { recursive: true, force: true });
 }
@@ -503,12 +506,18 @@ function writeUevent(dir: string, bdf: string, driver: string | null): void {
   writeAttr(path.join(dir, 'uevent'), lines.join('\n') + '\n');
 }
 
-function attachDriverLinks(root: string, bdf: string, dir: string, driver: string): void {
+/** A driver's directory under `bus/pci/drivers`, as it appears when its module loads. */
+function ensureDriverDir(root: string, driver: string): string {
   const ddir = path.join(root, 'bus/pci/drivers', driver);
   if (!existsSync(ddir)) {
     mkdirSync(ddir, { recursive: true });
     for (const f of ['bind', 'unbind', 'new_id', 'remove_id', 'uevent']) writeAttr(path.join(ddir, f), '', 0o200);
   }
+  return ddir;
+}
+
+function attachDriverLinks(root: string, bdf: string, dir: string, driver: string): void {
+  const ddir = ensureDriverDir(root, driver);
   link(path.join(ddir, bdf), dir);
   link(path.join(dir, 'driver'), ddir);
 }

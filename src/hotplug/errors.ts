@@ -1,18 +1,8 @@
-import type { Reason } from '../core/device.js';
-
 /** Bad input: a device or guest that does not exist, a malformed address. Nothing was changed. */
 export class HotplugInputError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'HotplugInputError';
-  }
-}
-
-/** A safety check said no before anything was changed. */
-export class RefusedError extends Error {
-  constructor(readonly reasons: Reason[]) {
-    super(reasons.map((r) => `${r.code}: ${r.message}`).join('; '));
-    this.name = 'RefusedError';
   }
 }
 

@@ -32,6 +32,12 @@ export async function restoreHost(kernel: KernelPort, origin: DeviceOrigin, t: H
 async function restoreOnce(kernel: KernelPort, origin: DeviceOrigin, t: HostStepTimeouts): Promise<string> {
   const current = await kernel.currentDriver(origin.bdf);
   const override = await kernel.driverOverride(origin.bdf);
+  if (origin.unknown) {
+    if (current === 'vfio-pci') await kernel.unbind(origin.bdf);
+    if (override !== null) await kernel.clearDriverOverride(origin.bdf);
+    if (current === null || current === 'vfio-pci') await kernel.driversProbe(origin.bdf);
+    return `on ${(await kernel.currentDriver(origin.bdf)) ?? 'no driver (none claims it)'}`;
+  }
   if (current === origin.driver && override === origin.driverOverride) return `already on ${current ?? 'no driver'}`;
   if (current !== null && current !== origin.driver) await kernel.unbind(origin.bdf);
   if (override !== origin.driverOverride) {

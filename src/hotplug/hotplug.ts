@@ -1,5 +1,5 @@
 import type { Clock } from '../core/clock.js';
-import type { Reason } from '../core/device.js';
+import { ownerOfDriver, type Reason } from '../core/device.js';
 import type { HotslotEvent } from '../core/events.js';
 import type { OperationKind, OperationOutcome } from '../core/operations.js';
 import { readGuestPci, type GuestPciView } from '../guests/guest-pci.js';
@@ -11,7 +11,7 @@ import { deviceAddStep, deviceDelStep, qdevIdFor, type GuestStepTimeouts } from 
 import { bindVfioStep, readOrigin, resetStep, restoreHost, returnHostStep, unbindStep, type HostStepTimeouts } from './host-steps.js';
 import type { DeviceOrigin, Journal } from './journal.js';
 import { OperationRun, type StepReport } from './operation-run.js';
-import { blockersFor, holderOf, vfioDriverReason, wholeBusInRequest, memlockReason, type HotplugGuest } from './preflight.js';
+import { blockersFor, vfioDriverReason, wholeBusInRequest, memlockReason, type HotplugGuest } from './preflight.js';
 
 const refusal = (reasons: Reason[]) => `refused by ${reasons.length === 1 ? 'a safety check' : `${reasons.length} safety checks`} (${[...new Set(reasons.map((r) => r.code))].join(', ')}); nothing changed`;
 
@@ -50,6 +50,14 @@ export interface OperationResult {
   reasons?: Reason[];
 }
 
+/** Where a guest holds a host device. */
+interface GuestPlace {
+  guest: HotplugGuest;
+  qdevId: string;
+  /** The root port it is plugged into, to put it back there. */
+  slot: string | null;
+}
+
 export interface RecoveryResult {
   opId: string;
   op: OperationKind;
@@ -71,6 +79,8 @@ export class Hotplug {
 
   constructor(private readonly deps: HotplugDeps) {
     this.t = { ...DEFAULT_TIMEOUTS, ...deps.timeouts };
+    // A shorter unplug window re-sends device_del earlier, unless told otherwise.
+    if (deps.timeouts?.resendAfterMs === undefined) this.t.resendAfterMs = Math.min(DEFAULT_TIMEOUTS.resendAfterMs, this.t.unplugMs / 2);
     this.locks = deps.locks ?? new GroupLocks();
   }
 
@@ -109,9 +119,9 @@ export class Hotplug {
     const views = this.deps.dryRun ? new Map<string, GuestPciView>() : await this.views();
     const out: OperationResult['finalOwner'] = {};
     for (const bdf of bdfs) {
-      const h = holderOf(bdf, views);
+      const place = this.placeIn(views, bdf);
       const driver = await this.deps.kernel.currentDriver(bdf);
-      out[bdf] = h ? { kind: 'guest', guest: h.guest, driver } : { kind: driver === 'vfio-pci' ? 'vfio' : driver ? 'host' : 'none', driver };
+      out[bdf] = place ? { kind: 'guest', guest: place.guest.name, driver } : { ...ownerOfDriver(driver), driver };
     }
     return out;
   }
@@ -163,8 +173,8 @@ export class Hotplug {
     const reasons: Reason[] = [];
     for (const b of members) {
       reasons.push(...blockersFor(this.device(inv, b), request, { noReset: opts.noReset ?? false }, inv));
-      const h = holderOf(b, views);
-      if (h) reasons.push({ code: 'with-guest', message: `${b} is already with guest ${h.guest} as ${h.qdevId}; detach it or move it` });
+      const place = this.placeIn(views, b);
+      if (place) reasons.push({ code: 'with-guest', message: `${b} is already with guest ${place.guest.name} as ${place.qdevId}; detach it or move it` });
     }
     const view = views.get(guest.name);
     if (!view) {
@@ -223,62 +233,47 @@ export class Hotplug {
     );
   }
 
-  /** Where a device is now: which guest holds it, under which qdev id and on which root port. */
-  private async locate(bdf: string): Promise<{ guest: HotplugGuest; qdevId: string; slot: string | null } | null> {
-    for (const g of this.deps.guests) {
-      let view: GuestPciView;
-      try {
-        view = await readGuestPci(g.qmp);
-      } catch {
-        continue;
-      }
-      const d = view.devices.find((x) => x.hostBdf === bdf);
-      if (!d) continue;
+  /** Where a device is in the guests' views: which guest holds it, under which qdev id, on which root port. */
+  private placeIn(views: ReadonlyMap<string, GuestPciView>, bdf: string): GuestPlace | null {
+    for (const guest of this.deps.guests) {
+      const view = views.get(guest.name);
+      const d = view?.devices.find((x) => x.hostBdf === bdf);
+      if (!view || !d) continue;
       let slot: string | null = null;
       for (const [id, p] of view.rootPorts) if (p.secondaryBus === d.bus) slot = id;
-      return { guest: g, qdevId: d.qdevId ?? '', slot };
+      return { guest, qdevId: d.qdevId ?? '', slot };
     }
     return null;
   }
 
-  /** The driver a device had before it went to a guest: from the journal, else whatever the kernel picks. */
+  /** Where a device is now. */
+  private async locate(bdf: string): Promise<GuestPlace | null> {
+    return this.placeIn(await this.views(), bdf);
+  }
+
+  /** The driver a device had before it went to a guest: from the journal, else unknown. */
   private originOf(bdf: string): DeviceOrigin {
     const records = this.deps.journal?.read() ?? [];
     for (let i = records.length - 1; i >= 0; i--) {
       const r = records[i];
       if (r.kind !== 'intent') continue;
       const o = r.devices.find((x) => x.bdf === bdf);
-      if (o && o.driver !== 'vfio-pci') return o;
+      if (o && o.driver !== 'vfio-pci' && !o.unknown) return o;
     }
-    return { bdf, driver: null, driverOverride: null };
+    return { bdf, driver: null, driverOverride: null, unknown: true };
   }
 
   /**
-   * Settles a device back on the host: original driver when known, else the kernel's choice.
-   * The guest has already let go, so there is nothing to undo: a failure is tried once more, and
-   * if it fails again the device is stuck off the host and `recover` must finish it.
+   * Settles a device back on the host: its original driver, or the kernel's choice when that is
+   * unknown. The guest has already let go, so there is nothing to undo: if binding fails (after
+   * restoreHost's own second try) the device is stuck off the host and `recover` must finish it.
    */
   private async home(run: OperationRun, origin: DeviceOrigin): Promise<void> {
     try {
-      await this.homeOnce(run, origin);
-    } catch {
-      try {
-        await this.homeOnce(run, origin);
-      } catch (err) {
-        throw new StuckError(origin.bdf, `${origin.bdf} left its guest but could not be bound to ${origin.driver ?? 'a host driver'}: ${errorText(err)}. Run \`hotslot recover\` to finish returning it`);
-      }
+      await returnHostStep(run, this.deps.kernel, origin, this.t);
+    } catch (err) {
+      throw new StuckError(origin.bdf, `${origin.bdf} left its guest but could not be bound to ${origin.driver ?? 'a host driver'}: ${errorText(err)}. Run \`hotslot recover\` to finish returning it`);
     }
-  }
-
-  private async homeOnce(run: OperationRun, origin: DeviceOrigin): Promise<void> {
-    if (origin.driver !== null) return returnHostStep(run, this.deps.kernel, origin, this.t);
-    await run.step('bind host driver', origin.bdf, async () => {
-      const k = this.deps.kernel;
-      if ((await k.currentDriver(origin.bdf)) !== null) await k.unbind(origin.bdf);
-      await k.clearDriverOverride(origin.bdf);
-      await k.driversProbe(origin.bdf);
-      return `on ${(await k.currentDriver(origin.bdf)) ?? 'no driver (none claims it)'}`;
-    });
   }
 
   /**
@@ -288,16 +283,14 @@ export class Hotplug {
   async detach(bdf: string): Promise<OperationResult> {
     const inv = this.deps.scan();
     this.device(inv, bdf);
-    const where = await this.locate(bdf);
+    const views = await this.views();
+    const where = this.placeIn(views, bdf);
     if (!where) throw new HotplugInputError(`${bdf} is not with any connected guest; use \`hotslot return ${bdf}\` to give a vfio-pci device back to the host`);
     const group = inv.byBdf.get(bdf)?.iommuGroup ?? null;
-    const held: { bdf: string; where: NonNullable<Awaited<ReturnType<Hotplug['locate']>>> }[] = [{ bdf, where }];
-    if (group !== null) {
-      for (const other of inv.groups.get(group) ?? []) {
-        if (other === bdf) continue;
-        const w = await this.locate(other);
-        if (w) held.push({ bdf: other, where: w });
-      }
+    const held: { bdf: string; where: GuestPlace }[] = [{ bdf, where }];
+    for (const other of group === null ? [] : (inv.groups.get(group) ?? [])) {
+      const w = other === bdf ? null : this.placeIn(views, other);
+      if (w) held.push({ bdf: other, where: w });
     }
     const bdfs = held.map((h) => h.bdf);
     const origins = bdfs.map((b) => this.originOf(b));
@@ -430,8 +423,8 @@ export class Hotplug {
     const d = this.device(inv, bdf);
     const views = await this.views();
     const reasons = blockersFor(d, new Set([bdf]), { noReset: opts.noReset ?? false }, inv);
-    const h = holderOf(bdf, views);
-    if (h) reasons.push({ code: 'with-guest', message: `${bdf} is with guest ${h.guest}` });
+    const place = this.placeIn(views, bdf);
+    if (place) reasons.push({ code: 'with-guest', message: `${bdf} is with guest ${place.guest.name}` });
     const vfio = vfioDriverReason(this.deps.kernel.sysfsRoot);
     if (vfio) reasons.push(vfio);
     const run = this.newRun('park');
@@ -460,12 +453,13 @@ export class Hotplug {
     const journal = this.deps.journal;
     if (!journal) return [];
     const out: RecoveryResult[] = [];
+    const views = await this.views();
     for (const open of journal.open()) {
       const { intent } = open;
       const devices: RecoveryResult['devices'] = [];
       for (const origin of intent.devices) {
         try {
-          const where = await this.locate(origin.bdf);
+          const where = this.placeIn(views, origin.bdf);
           const driver = await this.deps.kernel.currentDriver(origin.bdf);
           if (where) {
             devices.push({ bdf: origin.bdf, action: 'kept-with-guest', message: `${origin.bdf} is with guest ${where.guest.name} as ${where.qdevId}` });
@@ -486,10 +480,5 @@ export class Hotplug {
       out.push({ opId: intent.opId, op: intent.op, startedAt: intent.at, devices, ok: !failed });
     }
     return out;
-  }
-
-  /** Puts a device home regardless of the journal's story (the dashboard's force-return). */
-  async restore(origin: DeviceOrigin): Promise<void> {
-    await restoreHost(this.deps.kernel, origin, this.t);
   }
 }

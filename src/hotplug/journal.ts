@@ -15,6 +15,11 @@ export interface DeviceOrigin {
   driver: string | null;
   /** `driver_override` before hotslot touched it, or null if unset. */
   driverOverride: string | null;
+  /**
+   * Nothing says what it was (it went to a guest by other hands than hotslot's): coming home, it
+   * takes whatever driver the kernel picks.
+   */
+  unknown?: true;
 }
 
 export type JournalRecord =

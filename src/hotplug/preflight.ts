@@ -4,7 +4,6 @@ import type { Reason } from '../core/device.js';
 import type { HostDevice } from '../host/host-device.js';
 import type { HostInventory } from '../host/inventory.js';
 import { memlockLimit, pidListeningOn } from '../guests/qemu-process.js';
-import type { GuestPciView } from '../guests/guest-pci.js';
 import type { QmpSender } from './qmp-sender.js';
 
 /** A guest as the hotplug layer sees it. */
@@ -54,15 +53,6 @@ export function busResetBy(bdf: string, request: ReadonlySet<string>, inv: HostI
 export function wholeBusInRequest(bdf: string, request: ReadonlySet<string>, inv: HostInventory): boolean {
   const onBus = inv.devices.filter((d) => busOf(d.bdf) === busOf(bdf)).map((d) => d.bdf);
   return onBus.length > 1 && onBus.every((b) => request.has(b));
-}
-
-/** The guest that holds a host device right now, if any. */
-export function holderOf(bdf: string, views: ReadonlyMap<string, GuestPciView>): { guest: string; qdevId: string; bus: number } | null {
-  for (const [guest, view] of views) {
-    const d = view.devices.find((x) => x.hostBdf === bdf);
-    if (d) return { guest, qdevId: d.qdevId ?? '', bus: d.bus };
-  }
-  return null;
 }
 
 function hasIpcLock(pid: number, procRoot: string): boolean {

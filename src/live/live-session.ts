@@ -1,4 +1,4 @@
-import { merge, Subscription, type Observable } from 'rxjs';
+import { merge, pairwise, Subscription, type Observable } from 'rxjs';
 import type { Clock } from '../core/clock.js';
 import { createBus, type Bus } from '../core/bus.js';
 import type { HotslotEvent } from '../core/events.js';
@@ -35,7 +35,6 @@ export class LiveSession {
   readonly bus: Bus;
   private readonly subs = new Subscription();
   private readonly hotplug: Hotplug | null;
-  private readonly held = new Map<string, string[]>();
   private readonly sources$: Observable<HotslotEvent>;
   private queue: Promise<void> = Promise.resolve();
 
@@ -66,29 +65,27 @@ export class LiveSession {
   start(): void {
     this.subs.add(
       this.sources$.subscribe({
-        next: (e) => {
-          this.bus.emit(e);
-          this.followGuests(e);
-        },
+        next: (e) => this.bus.emit(e),
         error: (err: unknown) => this.bus.emit({ type: 'op.finished', at: this.opts.clock.now(), opId: 'host-watch', outcome: 'failed', message: `reading the host failed: ${errorText(err)}` }),
       }),
     );
+    if ((this.opts.returnOnExit ?? true) && this.hotplug) {
+      const hp = this.hotplug;
+      // When a guest's QEMU goes away, what it held (as the state last showed it) comes home.
+      this.subs.add(
+        this.bus.state$.pipe(pairwise()).subscribe(([before, after]) => {
+          for (const [name, g] of Object.entries(before.guests)) {
+            if (!g.connected || after.guests[name]?.connected) continue;
+            for (const d of g.devices) if (d.hostBdf) this.enqueue(() => hp.return(d.hostBdf!).then(() => undefined));
+          }
+        }),
+      );
+    }
   }
 
   stop(): void {
     this.subs.unsubscribe();
     this.bus.close();
-  }
-
-  /** Remembers what each guest holds, and brings it home when the guest's QEMU goes away. */
-  private followGuests(e: HotslotEvent): void {
-    if (e.type === 'guest.devices') {
-      this.held.set(e.guest, e.devices.flatMap((d) => (d.hostBdf ? [d.hostBdf] : [])));
-    } else if (e.type === 'guest.disconnected' && (this.opts.returnOnExit ?? true) && this.hotplug) {
-      const bdfs = this.held.get(e.guest) ?? [];
-      this.held.delete(e.guest);
-      for (const bdf of bdfs) this.enqueue(() => this.hotplug!.return(bdf).then(() => undefined));
-    }
   }
 
   private enqueue(job: () => Promise<void>): void {

@@ -3,7 +3,8 @@ import type { HostDevice } from '../../host/host-device.js';
 import { scanHost, type HostInventory } from '../../host/inventory.js';
 import { BdfError, normalizeBdf } from '../../pci/bdf.js';
 import { loadPciIds } from '../../pci/pci-ids.js';
-import { globalOptions, printJson, type GlobalOptions } from '../context.js';
+import { globalOptions, printJson } from '../context.js';
+import { heldByGuests } from '../held-by-guests.js';
 import { usageError } from '../exit-codes.js';
 import { hostSources } from './list.js';
 
@@ -161,11 +162,4 @@ export function explain(d: HostDevice, members: readonly GroupMember[], inventor
     out.push(...wrap(`${reason.code}: ${reason.message}`, WIDTH - 4).map((l, n) => `  ${n === 0 ? mark : ' '} ${l}`));
   }
   return out.join('\n') + '\n';
-}
-
-/** Guests are asked only when some are configured; their modules load only then. */
-async function heldByGuests(g: GlobalOptions): Promise<Map<string, { guest: string; qdevId?: string }>> {
-  if (g.guest.length === 0 && g.guestDir === undefined) return new Map();
-  const { guestHolders } = await import('../guest-holders.js');
-  return guestHolders(g);
 }

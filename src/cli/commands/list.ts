@@ -5,6 +5,7 @@ import type { ProtectionKind } from '../../host/protected-devices.js';
 import { scanHost, type HostInventory, type HostSources } from '../../host/inventory.js';
 import { loadPciIds } from '../../pci/pci-ids.js';
 import { globalOptions, printJson, type GlobalOptions } from '../context.js';
+import { heldByGuests } from '../held-by-guests.js';
 import { usageError } from '../exit-codes.js';
 
 interface ListOptions {
@@ -131,11 +132,4 @@ export function renderTable(devices: readonly HostDevice[], inventory: HostInven
   summary.push(inventory.iommu ? 'IOMMU on' : 'no IOMMU: nothing can be assigned');
   lines.push(summary.join('; '));
   return lines.join('\n') + '\n';
-}
-
-/** Guests are asked only when some are configured; their modules load only then. */
-async function heldByGuests(g: GlobalOptions): Promise<Map<string, { guest: string; qdevId?: string }>> {
-  if (g.guest.length === 0 && g.guestDir === undefined) return new Map();
-  const { guestHolders } = await import('../guest-holders.js');
-  return guestHolders(g);
 }

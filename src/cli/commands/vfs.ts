@@ -17,7 +17,7 @@ export function registerVfs(program: Command): void {
     .option('-y, --yes', 'do not ask for confirmation')
     .action(async (bdf: string, countText: string, opts: { json?: boolean; dryRun?: boolean; yes?: boolean }, cmd: Command) => {
       const b = bdfArg(bdf);
-      const [{ confirm, openHotplugSession }, { readGuestPci }] = await Promise.all([import('../hotplug-session.js'), import('../../guests/guest-pci.js')]);
+      const [{ confirm, openHotplugSession }, { holdersOf }] = await Promise.all([import('../hotplug-session.js'), import('../guest-holders.js')]);
       if (!/^\d+$/.test(countText)) throw usageError(`COUNT must be a whole number, got ${JSON.stringify(countText)}`);
       const count = Number(countText);
       const g = globalOptions(cmd);
@@ -29,10 +29,7 @@ export function registerVfs(program: Command): void {
       if (!opts.dryRun) await confirm(`set ${b} to ${count} VFs (removing any it has now)?`, opts.yes);
       const session = await openHotplugSession(g, { dryRun: opts.dryRun ?? false });
       try {
-        const held = new Set<string>();
-        for (const guest of session.guests) {
-          for (const d of (await readGuestPci(guest.client).catch(() => ({ devices: [] }))).devices) if (d.hostBdf) held.add(d.hostBdf);
-        }
+        const held = await holdersOf(session.guests);
         const busy = pf.virtfns.filter((vf) => held.has(vf) || inv.byBdf.get(vf)?.driver === 'vfio-pci');
         if (busy.length > 0 && count !== pf.sriov.numVFs) {
           throw new CliError(`refused (vf-in-use): ${busy.join(', ')} ${busy.length === 1 ? 'is' : 'are'} with a guest or on vfio-pci; return ${busy.length === 1 ? 'it' : 'them'} first`, ExitCode.refused);
@@ -47,7 +44,7 @@ export function registerVfs(program: Command): void {
           }
         }
         const after = opts.dryRun ? before : ((await session.kernel.sriov(b))?.numVfs ?? count);
-        const writes = 'describeWrites' in session.kernel ? (session.kernel as { describeWrites(): { path: string; value: string }[] }).describeWrites() : [];
+        const writes = session.writes();
         if (opts.json) printJson({ bdf: b, before, requested: count, numVFs: after, dryRun: opts.dryRun ?? false, ...(opts.dryRun ? { writes } : {}) });
         else if (opts.dryRun) for (const w of writes) process.stdout.write(`echo ${JSON.stringify(w.value.trim())} > ${w.path}\n`);
         else process.stdout.write(`${b}: ${before} -> ${after} VFs\n`);
