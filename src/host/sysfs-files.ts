@@ -41,14 +41,21 @@ export function readText(file: string): string | null {
     return null;
   }
   try {
+    // procfs files (interrupts on a many-CPU host, mountinfo) outgrow the scratch buffer: keep
+    // each full buffer and go on to the end.
+    const parts: string[] = [];
     let total = 0;
     for (;;) {
       const n = readSync(fd, scratch, total, scratch.length - total, null);
       if (n === 0) break;
       total += n;
-      if (total === scratch.length) break;
+      if (total === scratch.length) {
+        parts.push(scratch.toString('latin1', 0, total));
+        total = 0;
+      }
     }
-    return scratch.toString('latin1', 0, total);
+    parts.push(scratch.toString('latin1', 0, total));
+    return parts.join('');
   } catch {
     return null;
   } finally {
