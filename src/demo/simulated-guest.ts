@@ -2,6 +2,7 @@ import { existsSync, readFileSync, readlinkSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { basename, join } from 'node:path';
 import split2 from 'split2';
+import { isBdf } from '../pci/bdf.js';
 
 /**
  * A QEMU stand-in that speaks QMP over a real unix socket, for the demo lab and for faults real
@@ -243,7 +244,7 @@ export class SimulatedGuest {
     if (port.device) return this.error(`Bus '${bus}' does not support hotplugging`);
     const host = text(args.host).toLowerCase();
     const dev = join(this.opts.sysfsRoot, 'bus', 'pci', 'devices', host);
-    if (!/^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/.test(host) || !existsSync(dev)) {
+    if (!isBdf(host) || !existsSync(dev)) {
       return this.error(`vfio ${host}: no such host device: No such file or directory`);
     }
     let driverName: string | null = null;

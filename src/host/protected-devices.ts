@@ -6,7 +6,7 @@
  */
 import { posix as path } from 'node:path';
 import { listDir, readText, resolveLinkUnder } from './sysfs-files.js';
-import { isBdfName } from './sysfs-reader.js';
+import { isBdf } from '../pci/bdf.js';
 
 export type ProtectionKind =
   | 'host-bridge'
@@ -94,7 +94,7 @@ function unescapeMount(s: string): string {
 /** The BDF-shaped component nearest the end of a device path. */
 export function bdfInPath(rel: string): string | null {
   const parts = rel.split('/');
-  for (let i = parts.length - 1; i >= 0; i--) if (isBdfName(parts[i])) return parts[i];
+  for (let i = parts.length - 1; i >= 0; i--) if (isBdf(parts[i])) return parts[i];
   return null;
 }
 

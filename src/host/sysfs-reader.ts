@@ -4,6 +4,7 @@
  * `bus/pci/devices/BDF -> ../../../devices/pci0000:00/.../BDF`.
  */
 import { posix as path } from 'node:path';
+import { isBdf } from '../pci/bdf.js';
 import { parseResources, type Bar } from './resources.js';
 import { exists, linkName, listDir, parseNumber, readAttr, readBytes, readLine, readLink, readNumber, resolveLinkUnder } from './sysfs-files.js';
 
@@ -50,14 +51,11 @@ export interface SysfsFunction {
 
 export const PCI_DEVICES = 'bus/pci/devices';
 
-/** The kernel's own device names are canonical (lower-case, full), so a regex suffices here. */
-const BDF_NAME = /^[0-9a-f]{4}:[0-9a-f]{2}:[01][0-9a-f]\.[0-7]$/;
-export const isBdfName = (name: string) => BDF_NAME.test(name);
 
 /** BDFs under `bus/pci/devices`, sorted; an unreadable or absent directory gives none. */
 export function listFunctions(sysfsRoot: string): string[] {
   const names = listDir(path.join(sysfsRoot, PCI_DEVICES)) ?? [];
-  return names.filter(isBdfName).sort();
+  return names.filter(isBdf).sort();
 }
 
 /** The device directory of `bdf` relative to the root, from its `bus/pci/devices` link. */
@@ -203,7 +201,7 @@ export function ancestry(dirRel: string, bdf: string): { parents: string[]; root
   let rootBus = `pci${bdf.slice(0, 7)}`;
   for (const part of parts) {
     if (part === bdf) break;
-    if (isBdfName(part)) parents.unshift(part);
+    if (isBdf(part)) parents.unshift(part);
     else if (/^pci[0-9a-f]{4}:[0-9a-f]{2}$/.test(part)) rootBus = part;
   }
   return { parents, rootBus };

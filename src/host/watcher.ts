@@ -24,7 +24,8 @@ import { iommuPresent } from './iommu-groups.js';
 import { describeHost, readHost, type HostInventory, type HostReading, type HostSources, type ViewCache } from './inventory.js';
 import { readInUse, sameInUse } from './protected-devices.js';
 import { listDir, readAttr, readText } from './sysfs-files.js';
-import { functionPath, isBdfName, listFunctions, PCI_DEVICES, readFunction, type SysfsFunction } from './sysfs-reader.js';
+import { isBdf } from '../pci/bdf.js';
+import { functionPath, listFunctions, PCI_DEVICES, readFunction, type SysfsFunction } from './sysfs-reader.js';
 
 type HostEvent = Extract<HotslotEvent, { type: `host.${string}` }>;
 
@@ -158,7 +159,7 @@ export class HostWatcher {
     const names = listDir(root);
     if (names === null) return null;
     const map = new Map<string, string>();
-    for (const driver of names) for (const entry of listDir(`${root}/${driver}`) ?? []) if (isBdfName(entry)) map.set(entry, driver);
+    for (const driver of names) for (const entry of listDir(`${root}/${driver}`) ?? []) if (isBdf(entry)) map.set(entry, driver);
     return map;
   }
 

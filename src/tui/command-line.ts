@@ -2,6 +2,7 @@
  * The `:` command line: `attach 0000:03:00.0 vm1`, `detach 03:00.0`, `q`. Parsing is pure and
  * checks only the syntax; whether the device and the guest exist is the action's business.
  */
+import { normalizeBdf } from '../pci/bdf.js';
 
 export type Command =
   | { kind: 'attach'; bdf: string; guest: string }
@@ -14,13 +15,13 @@ export type Command =
 
 export type Parsed = { ok: true; command: Command } | { ok: false; error: string };
 
-const BDF = /^(?:([0-9a-f]{4}):)?([0-9a-f]{2}):([01][0-9a-f])\.([0-7])$/i;
-
 /** `03:00.0` or `0000:03:00.0` as `0000:03:00.0`; null if it is not a BDF. */
 export function commandBdf(text: string): string | null {
-  const m = BDF.exec(text);
-  if (!m) return null;
-  return `${(m[1] ?? '0000').toLowerCase()}:${m[2].toLowerCase()}:${m[3].toLowerCase()}.${m[4]}`;
+  try {
+    return normalizeBdf(text);
+  } catch {
+    return null;
+  }
 }
 
 const USAGE: Record<string, string> = {

@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
 import type { HostDevice } from '../../host/host-device.js';
 import { scanHost, type HostInventory } from '../../host/inventory.js';
-import { BdfError, normalizeBdf } from '../../pci/bdf.js';
-import { loadPciIds } from '../../pci/pci-ids.js';
 import { globalOptions, printJson } from '../context.js';
 import { heldByGuests } from '../held-by-guests.js';
 import { usageError } from '../exit-codes.js';
+import { bdfArg } from '../args.js';
 import { hostSources } from './list.js';
 
 interface CheckOptions {
@@ -36,20 +35,15 @@ Exit status 0 whether or not the device is assignable (see assignable.ok in --js
 2 for an address that is not one, or a device that is not there.`,
     )
     .action(async (input: string, opts: CheckOptions, cmd: Command) => {
-      let bdf: string;
-      try {
-        bdf = normalizeBdf(input);
-      } catch (err) {
-        if (err instanceof BdfError) throw usageError(err.message);
-        throw err;
-      }
+      const bdf = bdfArg(input);
       const g = globalOptions(cmd);
-      const inventory = scanHost({ ...hostSources(g), guestHolders: await heldByGuests(g) });
+      const sources = hostSources(g);
+      const inventory = scanHost({ ...sources, guestHolders: await heldByGuests(g) });
       const device = inventory.byBdf.get(bdf);
       if (!device) throw usageError(`no PCI device ${bdf} under ${g.sysfsRoot}`);
       const members = groupMembers(device, inventory);
       if (opts.json) printJson({ ...device, groupMembers: members });
-      else process.stdout.write(explain(device, members, inventory, loadPciIds(g.pciIds).className?.(parseInt(device.classCode, 16)) ?? null));
+      else process.stdout.write(explain(device, members, inventory, sources.names?.className?.(parseInt(device.classCode, 16)) ?? null));
     });
 }
 
