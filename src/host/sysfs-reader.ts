@@ -5,6 +5,7 @@
  */
 import { posix as path } from 'node:path';
 import { isBdf } from '../pci/bdf.js';
+import { parseDriverOverride, parseResetMethods } from '../pci/sysfs-attributes.js';
 import { parseResources, type Bar } from './resources.js';
 import { exists, linkName, listDir, parseNumber, readAttr, readBytes, readLine, readLink, readNumber, resolveLinkUnder } from './sysfs-files.js';
 
@@ -94,7 +95,7 @@ export function readFunction(sysfsRoot: string, bdf: string): SysfsFunction | nu
     config: readBytes(at('config')) ?? new Uint8Array(0),
     // uevent names the bound driver as its directory under bus/pci/drivers is named.
     driver: ids.driver !== undefined ? ids.driver : linkName(at('driver')),
-    driverOverride: parseOverride(readLine(at('driver_override'))),
+    driverOverride: parseDriverOverride(readAttr(at('driver_override'))),
     iommuGroup: parseNumber(linkName(at('iommu_group')) ?? ''),
     // The kernel shows `reset_method` exactly where it shows `reset` (kernels since 5.15).
     resetFile: resetMethods !== null || exists(at('reset')),
@@ -159,16 +160,6 @@ export function parseUevent(text: string | null): Record<string, string> | null 
 function hexOrNull(s: string | undefined): number | null {
   if (!s || !/^[0-9a-f]+$/i.test(s)) return null;
   return parseInt(s, 16);
-}
-
-/** The kernel prints an unset override as `(null)`. */
-export function parseOverride(line: string | null): string | null {
-  return line === null || line === '(null)' ? null : line;
-}
-
-/** null when the attribute is absent. */
-export function parseResetMethods(text: string | null): string[] | null {
-  return text === null ? null : text.split(/\s+/).filter((m) => m !== '');
 }
 
 function readMsiIrqs(dir: string): { mode: MsiMode; irqs: number[] } | null {

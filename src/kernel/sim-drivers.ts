@@ -4,7 +4,7 @@
  */
 import type { SimState } from './sim-state.js';
 import type { SimTree } from './sim-tree.js';
-import { parseMethods } from './sysfs-kernel-port.js';
+import { parseResetMethods } from '../pci/sysfs-attributes.js';
 
 /** Drivers that bind whatever they are told to by `driver_override`, and are nobody's own driver. */
 export const STUB_DRIVERS = new Set(['vfio-pci', 'pci-stub']);
@@ -45,7 +45,7 @@ export function seedStateFromTree(tree: SimTree, state: SimState, extra: Record<
   for (const bdf of devices) {
     const driver = tree.driverOf(bdf);
     if (driver !== null && !STUB_DRIVERS.has(driver)) state.natives[tree.deviceId(bdf)] ??= driver;
-    const methods = parseMethods(tree.readAttr(bdf, 'reset_method'));
+    const methods = parseResetMethods(tree.readAttr(bdf, 'reset_method'));
     if (methods !== null) state.resetDefaults[bdf] = methods;
   }
   for (const bdf of devices) {

@@ -19,6 +19,7 @@ import {
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { isBdf } from '../pci/bdf.js';
 import { SIM_DIR, type StashEntry } from './sim-state.js';
+import { parseDriverOverride } from '../pci/sysfs-attributes.js';
 
 /** Directories the PCI core makes for every function; anything else in it belongs to the driver. */
 const CORE_DIRS = new Set(['link', 'power', 'pci_bus', 'wakeup']);
@@ -80,8 +81,7 @@ export class SimTree {
   }
 
   override(bdf: string): string | null {
-    const v = (this.readAttr(bdf, 'driver_override') ?? '').trim();
-    return v === '' || v === '(null)' ? null : v;
+    return parseDriverOverride(this.readAttr(bdf, 'driver_override'));
   }
 
   iommuGroupOf(bdf: string): string | null {

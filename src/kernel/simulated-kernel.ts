@@ -26,7 +26,8 @@ import { SimTree } from './sim-tree.js';
 import { STUB_DRIVERS, VF_DRIVERS, seedStateFromTree } from './sim-drivers.js';
 import { createVfs, hardwareTotalVfs, listVfs, removeVfs } from './sim-vf.js';
 import { fileReads, type SysfsIo } from './sysfs-io.js';
-import { SysfsKernelPort, parseMethods, type PortOptions } from './sysfs-kernel-port.js';
+import { SysfsKernelPort, type PortOptions } from './sysfs-kernel-port.js';
+import { parseResetMethods } from '../pci/sysfs-attributes.js';
 
 const SYSFS_MAGIC = 0x62656572;
 
@@ -278,7 +279,7 @@ export class SimulatedKernel implements SysfsIo {
   private reset(state: SimState, bdf: string, value: string): void {
     const v = value.trim();
     if (!/^(0x[0-9a-f]+|\d+)$/i.test(v) || Number(v) !== 1) throw refuse('EINVAL', `reset takes 1, not ${v}`);
-    const methods = parseMethods(this.tree.readAttr(bdf, 'reset_method')) ?? [];
+    const methods = parseResetMethods(this.tree.readAttr(bdf, 'reset_method')) ?? [];
     for (const m of methods) {
       if (!this.methodWorks(bdf, m)) continue;
       state.resets.push({ bdf, method: m, at: this.clock.wallNow() });
@@ -294,7 +295,7 @@ export class SimulatedKernel implements SysfsIo {
   }
 
   private resetDefaults(state: SimState, bdf: string): string[] {
-    return state.resetDefaults[bdf] ?? parseMethods(this.tree.readAttr(bdf, 'reset_method')) ?? [];
+    return state.resetDefaults[bdf] ?? parseResetMethods(this.tree.readAttr(bdf, 'reset_method')) ?? [];
   }
 
   /** sriov_numvfs: through the PF driver; a non-zero count only from 0; never above sriov_totalvfs. */

@@ -21,6 +21,7 @@ import {
 } from './kernel-port.js';
 import type { SysfsIo } from './sysfs-io.js';
 import { checkDriverName, devicePaths, driversProbePath, type DevicePaths } from './sysfs-paths.js';
+import { parseDriverOverride, parseResetMethods } from '../pci/sysfs-attributes.js';
 
 export interface PortOptions {
   /** Time for waits; `now()` is read between polls. */
@@ -86,7 +87,7 @@ export class SysfsKernelPort implements KernelPort {
     }
     const p = await this.device(bdf, 'reset');
     const label = opLabel('reset', method);
-    const before = parseMethods(await this.io.readText(p.resetMethod));
+    const before = parseResetMethods(await this.io.readText(p.resetMethod));
     if (!(await this.io.exists(p.reset))) {
       throw stateError('reset', p.bdf, p.reset, 'ENOENT', `${label} of ${p.bdf} failed: the function has no reset file, so the kernel knows no way to reset it`);
     }
@@ -198,12 +199,12 @@ export class SysfsKernelPort implements KernelPort {
 
   async driverOverride(bdf: string): Promise<string | null> {
     const p = await this.device(bdf, 'read');
-    return parseOverride(await this.io.readText(p.driverOverride));
+    return parseDriverOverride(await this.io.readText(p.driverOverride));
   }
 
   async resetMethods(bdf: string): Promise<string[] | null> {
     const p = await this.device(bdf, 'read');
-    return parseMethods(await this.io.readText(p.resetMethod));
+    return parseResetMethods(await this.io.readText(p.resetMethod));
   }
 
   async iommuGroup(bdf: string): Promise<string | null> {
@@ -241,7 +242,7 @@ export class SysfsKernelPort implements KernelPort {
   }
 
   private async overrideText(p: DevicePaths): Promise<string> {
-    return parseOverride(await this.io.readText(p.driverOverride)) ?? '(null)';
+    return parseDriverOverride(await this.io.readText(p.driverOverride)) ?? '(null)';
   }
 
   private async readSriov(p: DevicePaths): Promise<SriovState | null> {
@@ -250,17 +251,4 @@ export class SysfsKernelPort implements KernelPort {
     const total = await this.io.readText(p.sriovTotalVfs);
     return { numVfs: parseInt(num.trim(), 10) || 0, totalVfs: total === null ? 0 : parseInt(total.trim(), 10) || 0 };
   }
-}
-
-/** `driver_override` reads `(null)` when unset. */
-export function parseOverride(text: string | null): string | null {
-  if (text === null) return null;
-  const v = text.trim();
-  return v === '' || v === '(null)' ? null : v;
-}
-
-/** `reset_method` is space-separated since Linux 5.16 (comma-separated in 5.15). */
-export function parseMethods(text: string | null): string[] | null {
-  if (text === null) return null;
-  return text.split(/[\s,]+/).filter((m) => m.length > 0);
 }
