@@ -34,50 +34,57 @@ async function hasDevice(guest: HotplugTarget, qdevId: string): Promise<boolean>
  */
 export async function unplug(guest: HotplugTarget, qdevId: string, bdf: string, t: GuestStepTimeouts, dryRun: boolean): Promise<string> {
   const started = performance.now();
+  // Stopped however this ends, so a wait that polling made moot keeps no timer or subscription.
+  const stopWaiting = new AbortController();
   const deleted = guest.qmp.waitForEvent(eventMatching('DEVICE_DELETED', { device: qdevId }), {
     timeoutMs: t.unplugMs,
     description: `DEVICE_DELETED for ${qdevId}`,
+    signal: stopWaiting.signal,
   });
-  let eventSeen = false;
-  deleted.then(
-    () => (eventSeen = true),
-    () => undefined,
-  );
-  await guest.qmp.execute('device_del', { id: qdevId });
-  if (dryRun) return 'dry run';
-  let resent = false;
-  // device_del was accepted: from here the guest may let go at any moment, so nothing can be
-  // undone; a lost connection leaves the device's place unknown (stuck) for `recover` to settle.
-  while (performance.now() - started < t.unplugMs) {
-    if (eventSeen) return 'DEVICE_DELETED';
-    let present: boolean | null = null;
-    try {
-      present = await hasDevice(guest, qdevId);
-    } catch (err) {
-      if (err instanceof ConnectionClosedError) {
-        throw new StuckError(bdf, `lost guest ${guest.name} while it was releasing ${bdf} (${errorText(err)}); run \`hotslot recover\` to settle where it is`);
-      }
-      // A failed poll proves nothing either way; the event or the next poll decides.
-    }
-    if (present === false) return 'gone from query-pci';
-    if (!resent && performance.now() - started >= t.resendAfterMs) {
-      resent = true;
+  try {
+    let eventSeen = false;
+    deleted.then(
+      () => (eventSeen = true),
+      () => undefined,
+    );
+    await guest.qmp.execute('device_del', { id: qdevId });
+    if (dryRun) return 'dry run';
+    let resent = false;
+    // device_del was accepted: from here the guest may let go at any moment, so nothing can be
+    // undone; a lost connection leaves the device's place unknown (stuck) for `recover` to settle.
+    while (performance.now() - started < t.unplugMs) {
+      if (eventSeen) return 'DEVICE_DELETED';
+      let present: boolean | null = null;
       try {
-        await guest.qmp.execute('device_del', { id: qdevId });
+        present = await hasDevice(guest, qdevId);
       } catch (err) {
-        // "is already in the process of unplug" is the expected answer while the first request is pending.
-        if (!(err instanceof ExecuteError)) throw err;
+        if (err instanceof ConnectionClosedError) {
+          throw new StuckError(bdf, `lost guest ${guest.name} while it was releasing ${bdf} (${errorText(err)}); run \`hotslot recover\` to settle where it is`);
+        }
+        // A failed poll proves nothing either way; the event or the next poll decides.
       }
+      if (present === false) return 'gone from query-pci';
+      if (!resent && performance.now() - started >= t.resendAfterMs) {
+        resent = true;
+        try {
+          await guest.qmp.execute('device_del', { id: qdevId });
+        } catch (err) {
+          // "is already in the process of unplug" is the expected answer while the first request is pending.
+          if (!(err instanceof ExecuteError)) throw err;
+        }
+      }
+      await Promise.race([deleted.catch(() => undefined), sleep(t.pollMs)]);
     }
-    await Promise.race([deleted.catch(() => undefined), sleep(t.pollMs)]);
+    if (eventSeen) return 'DEVICE_DELETED';
+    throw new StuckError(
+      bdf,
+      `guest ${guest.name} did not release ${bdf} (${qdevId}) within ${Math.round(t.unplugMs / 1000)} s of device_del; ` +
+        `it stays with the guest. Check that the guest OS handles PCI hotplug (ACPI or pciehp), then run \`hotslot detach ${bdf}\` again, ` +
+        `or shut the guest down: hotslot returns its devices to the host when QEMU exits`,
+    );
+  } finally {
+    stopWaiting.abort();
   }
-  if (eventSeen) return 'DEVICE_DELETED';
-  throw new StuckError(
-    bdf,
-    `guest ${guest.name} did not release ${bdf} (${qdevId}) within ${Math.round(t.unplugMs / 1000)} s of device_del; ` +
-      `it stays with the guest. Check that the guest OS handles PCI hotplug (ACPI or pciehp), then run \`hotslot detach ${bdf}\` again, ` +
-      `or shut the guest down: hotslot returns its devices to the host when QEMU exits`,
-  );
 }
 
 export async function deviceAddStep(
