@@ -130,12 +130,17 @@ describe('hotslot qmp against a real QEMU', () => {
     ['a --timeout of 0', ['--timeout', '0', 'query-status'], /--timeout wants a positive whole number/],
     ['a COMMAND with --events', ['--events', 'query-status'], /--events takes no COMMAND/],
   ])('treats %s as bad usage: exit 2, one line, nothing sent', async (_name, args, message) => {
-    const before = await client.execute('query-status');
-    const result = await run('qmp', '--socket', socket, ...args);
-    expect(result).toMatchObject({ code: 2, stdout: '' });
-    expect(result.stderr).toMatch(message);
-    expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
-    expect(await client.execute('query-status')).toEqual(before);
+    // A listening peer that counts its clients: bad usage must not even connect.
+    const peer = await startMisbehavingPeer();
+    try {
+      const result = await run('qmp', '--socket', peer.path, ...args);
+      expect(result).toMatchObject({ code: 2, stdout: '' });
+      expect(result.stderr).toMatch(message);
+      expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(peer.connectionCount()).toBe(0);
+    } finally {
+      await peer.close();
+    }
   });
 
   it('prints events as JSON lines and stops after --count of them', async () => {

@@ -40,6 +40,8 @@ export interface MisbehavingPeer {
   readonly path: string;
   /** The next client connection, greeted and (by default) negotiated. */
   nextConnection(): Promise<PeerConnection>;
+  /** How many clients have connected so far. */
+  connectionCount(): number;
   close(): Promise<void>;
 }
 
@@ -54,7 +56,9 @@ export async function startMisbehavingPeer(options: PeerOptions = {}): Promise<M
   const accepted: PeerConnection[] = [];
   const waiting: Array<(connection: PeerConnection) => void> = [];
 
+  let connectionCount = 0;
   const server: Server = createServer((socket) => {
+    connectionCount++;
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     const connection = wrap(socket, options);
@@ -73,6 +77,7 @@ export async function startMisbehavingPeer(options: PeerOptions = {}): Promise<M
       const ready = accepted.shift();
       return ready ? Promise.resolve(ready) : new Promise((resolve) => waiting.push(resolve));
     },
+    connectionCount: () => connectionCount,
     async close() {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

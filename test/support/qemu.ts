@@ -55,7 +55,6 @@ export interface RunningQemu {
 export const QEMU_BINARY = 'qemu-system-x86_64';
 
 const running = new Set<ChildProcess>();
-const started = new Set<RunningQemu>();
 
 // Last line of defence: a test process that dies without its afterAll leaves no QEMU behind.
 process.once('exit', () => {
@@ -137,13 +136,11 @@ export async function startQemu(options: QemuOptions = {}): Promise<RunningQemu>
           await Promise.race([exited, spawnError]);
           clearTimeout(killer);
         }
-        started.delete(qemu);
         await rm(dir, { recursive: true, force: true });
       })();
       return stopping;
     },
   };
-  started.add(qemu);
 
   const ready = waitFor(() => qmpSockets.every((path) => existsSync(path)), options.startTimeoutMs ?? 20_000);
   const outcome = await Promise.race([
@@ -158,10 +155,6 @@ export async function startQemu(options: QemuOptions = {}): Promise<RunningQemu>
   return qemu;
 }
 
-/** Stops every QEMU this process started and has not stopped yet. */
-export async function stopAllQemu(): Promise<void> {
-  await Promise.all([...started].map((qemu) => qemu.stop()));
-}
 
 /** The version `qemu-system-x86_64 --version` reports, to compare with the QMP greeting. */
 export async function installedQemuVersion(): Promise<{ major: number; minor: number; micro: number }> {

@@ -87,8 +87,9 @@ describe('devices table', () => {
     const d = open(build([{ type: 'host.scanned', at: 1, iommu: true, devices: many }]));
     expect(d.text()).toContain('Devices 4096');
     const boxes = d.dash.screen.children as unknown as Array<{ getContent(): string }>;
-    const content = boxes.map((b) => b.getContent()).find((c) => c.includes('BDF')) ?? '';
-    expect(content.split('\n').length).toBeLessThanOrEqual(9);
+    const content = boxes.map((b) => b.getContent()).find((c) => c.includes('BDF'));
+    expect(content, 'the devices table is drawn').toBeDefined();
+    expect(content!.split('\n').length).toBeLessThanOrEqual(9);
   });
 });
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/core/clock.js';
-import { scanHost } from '../../src/host/index.js';
+import { scanHost } from '../../src/host/inventory.js';
 import { KernelError, SimulatedKernel, openKernel, type KernelPort } from '../../src/kernel/index.js';
 import { extractLabSnapshot, type LabSnapshot } from '../support/lab-snapshot.js';
 
