@@ -6,27 +6,31 @@
  * the oracle files wherever they say them.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { extractLabSnapshot } from '../support/lab-snapshot.js';
 import type { HostDevice } from '../../src/host/host-device.js';
 
 const REPO = join(import.meta.dirname, '..', '..');
 const CLI = join(REPO, 'dist', 'cli', 'main.js');
-const CORPUS = join(REPO, '..', 'shared', 'corpus', 'lab-sysfs');
 
 interface Snapshot {
-  dir: string;
   sys: string;
   proc: string;
   oracle: (name: string) => string;
+  remove(): void;
 }
 
-function extract(name: 'boot' | 'assigned'): Snapshot {
-  const dir = mkdtempSync(join(tmpdir(), `hotslot-lab-${name}-`));
-  execFileSync('tar', ['-xzf', join(CORPUS, `${name}.tar.gz`), '-C', dir]);
-  return { dir, sys: join(dir, 'sys'), proc: join(dir, 'proc'), oracle: (f) => readFileSync(join(dir, 'oracle', f), 'utf8') };
+async function extract(name: 'boot' | 'assigned'): Promise<Snapshot> {
+  const lab = await extractLabSnapshot(name);
+  return { sys: lab.sysfsRoot, proc: lab.procRoot, oracle: (f) => readFileSync(join(lab.oracleDir, f), 'utf8'), remove: () => lab.remove() };
+}
+
+/** An oracle parser that matched nothing would make every loop over it pass: refuse that. */
+function nonEmpty<M extends Map<unknown, unknown>>(m: M, what: string): M {
+  if (m.size === 0) throw new Error(`the oracle's ${what} matched nothing: its format changed`);
+  return m;
 }
 
 function hotslot(snap: Snapshot, ...args: string[]) {
@@ -48,7 +52,7 @@ function lspciNnK(text: string) {
     if (!head) continue;
     out.set(head[1], { cls: head[2], ids: head[3], driver: /Kernel driver in use: (\S+)/.exec(chunk)?.[1] ?? null });
   }
-  return out;
+  return nonEmpty(out, 'lspci -D -nn -k');
 }
 
 /** `state.txt`: per BDF the driver, group, reset_method (null when absent), msi_irqs and override. */
@@ -69,7 +73,7 @@ function stateTxt(text: string) {
     const g = /^iommu_group (\d+): (.*?)\s+type=/.exec(line);
     if (g) groups.set(Number(g[1]), g[2].trim().split(/\s+/));
   }
-  return { devices, groups, text };
+  return { devices: nonEmpty(devices, 'state.txt devices'), groups: nonEmpty(groups, 'state.txt groups'), text };
 }
 
 /** `lspci -vvv`: BDF -> which of MSI / MSI-X is enabled, and whether a pin is wired. */
@@ -86,7 +90,7 @@ function lspciVvv(text: string) {
       numVFs: vfs ? Number(vfs[1]) : null,
     });
   }
-  return out;
+  return nonEmpty(out, 'lspci -vvv');
 }
 
 const codes = (d: HostDevice | undefined) => d?.assignable.reasons.map((r) => r.code) ?? [];
@@ -100,12 +104,12 @@ for (const name of ['boot', 'assigned'] as const) {
     let snap: Snapshot;
     let devices: HostDevice[];
     let byBdf: Map<string, HostDevice>;
-    beforeAll(() => {
-      snap = extract(name);
+    beforeAll(async () => {
+      snap = await extract(name);
       devices = listJson(snap);
       byBdf = new Map(devices.map((d) => [d.bdf, d]));
     });
-    afterAll(() => rmSync(snap.dir, { recursive: true, force: true }));
+    afterAll(() => snap.remove());
 
     it('lists the BDFs, ids, classes and drivers that lspci -D -nn -k printed', () => {
       const oracle = lspciNnK(snap.oracle('lspci-D-nn-k.txt'));
@@ -207,11 +211,11 @@ for (const name of ['boot', 'assigned'] as const) {
 describe('the assigned snapshot, by the README', () => {
   let snap: Snapshot;
   let byBdf: Map<string, HostDevice>;
-  beforeAll(() => {
-    snap = extract('assigned');
+  beforeAll(async () => {
+    snap = await extract('assigned');
     byBdf = new Map(listJson(snap).map((d) => [d.bdf, d]));
   });
-  afterAll(() => rmSync(snap.dir, { recursive: true, force: true }));
+  afterAll(() => snap.remove());
 
   it('finds group 11 not viable for 05:01.0 on vfio-pci, naming 05:02.0 and the driver it keeps', () => {
     const state = stateTxt(snap.oracle('state.txt'));
