@@ -11,6 +11,7 @@
  * A protected function still gets its other reasons, so `check` can say everything at once.
  */
 import type { HostDevice, HostReason } from './host-device.js';
+import { unmappableBars } from './resources.js';
 import { busOf, type Topology } from './topology.js';
 
 export interface AssignContext {
@@ -79,8 +80,7 @@ export function assess(d: HostDevice, ctx: AssignContext): { ok: boolean; reason
       ),
     );
   }
-  for (const bar of d.bars) {
-    if (bar.kind !== 'bar' || bar.space !== 'mem') continue;
+  for (const bar of unmappableBars(d.bars, ctx.pageSize)) {
     if (bar.size < ctx.pageSize) {
       reasons.push(
         warning(
@@ -88,7 +88,7 @@ export function assess(d: HostDevice, ctx: AssignContext): { ok: boolean; reason
           `BAR ${bar.index} is ${bar.size} bytes, smaller than a ${ctx.pageSize}-byte page: QEMU must trap every access to it instead of mapping it (slow)`,
         ),
       );
-    } else if (!bar.pageAligned) {
+    } else {
       reasons.push(
         warning(
           'bar-not-page-aligned',
