@@ -6,9 +6,7 @@ import { join } from 'node:path';
 import { filter, firstValueFrom, timeout } from 'rxjs';
 import { systemClock } from '../dist/core/clock.js';
 import { startDemoLab } from '../dist/demo/demo-lab.js';
-import { Journal } from '../dist/hotplug/journal.js';
-import { LiveSession } from '../dist/live/live-session.js';
-import { unixEndpoint } from '../dist/qmp/index.js';
+import { liveSessionOn } from '../dist/demo/demo-session.js';
 import { Recorder } from '../dist/record/recorder.js';
 import { VERSION } from '../dist/cli/version.js';
 
@@ -16,16 +14,7 @@ const out = join(import.meta.dirname, '..', 'recordings');
 
 async function record(name, story) {
   const lab = await startDemoLab();
-  const session = new LiveSession({
-    sources: { sysfsRoot: lab.sysfsRoot, procRoot: lab.procRoot },
-    kernel: lab.kernel.port,
-    journal: new Journal(lab.stateDir),
-    guests: lab.guestSockets.map((g) => ({ name: g.name, endpoint: unixEndpoint(g.socket), source: 'demo' })),
-    clock: systemClock,
-    hostPollMs: 500,
-    guestPollMs: 500,
-    timeouts: { unplugMs: 4_000, resendAfterMs: 2_000 },
-  });
+  const session = liveSessionOn(lab, { hostPollMs: 500, guestPollMs: 500, timeouts: { unplugMs: 4_000, resendAfterMs: 2_000 } });
   const recorder = new Recorder({
     path: join(out, name),
     clock: systemClock,

@@ -7,9 +7,7 @@ import { systemClock } from '../../src/core/clock.js';
 import { reduce } from '../../src/core/reducer.js';
 import { initialState, type HotslotState } from '../../src/core/state.js';
 import { startDemoLab } from '../../src/demo/demo-lab.js';
-import { Journal } from '../../src/hotplug/journal.js';
-import { LiveSession } from '../../src/live/live-session.js';
-import { unixEndpoint } from '../../src/qmp/index.js';
+import { liveSessionOn } from '../../src/demo/demo-session.js';
 import { readRecording } from '../../src/record/reader.js';
 import { Recorder } from '../../src/record/recorder.js';
 import { replayEvents } from '../../src/record/replayer.js';
@@ -19,15 +17,7 @@ const tmp = () => mkdtempSync(join(tmpdir(), 'hotslot-rec-'));
 
 async function recordDemoSession(path: string): Promise<HotslotState[]> {
   const lab = await startDemoLab();
-  const session = new LiveSession({
-    sources: { sysfsRoot: lab.sysfsRoot, procRoot: lab.procRoot },
-    kernel: lab.kernel.port,
-    journal: new Journal(lab.stateDir),
-    guests: lab.guestSockets.map((g) => ({ name: g.name, endpoint: unixEndpoint(g.socket), source: 'test' })),
-    clock: systemClock,
-    hostPollMs: 100,
-    guestPollMs: 100,
-  });
+  const session = liveSessionOn(lab, { hostPollMs: 100, guestPollMs: 100 });
   const recorder = new Recorder({
     path,
     clock: systemClock,
