@@ -2,7 +2,6 @@ import { hostname, release } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { openKernel } from '../../kernel/index.js';
 import { loadTheme, ThemeError, type Theme } from '../../tui/theme.js';
 import { globalOptions, type GlobalOptions } from '../context.js';
 import { usageError } from '../exit-codes.js';
@@ -51,7 +50,7 @@ export async function runDash(g: GlobalOptions, opts: DashOptions): Promise<numb
   const theme = themeFor(opts.theme);
   if (!process.stdin.isTTY || !process.stdout.isTTY) throw usageError('dash needs a terminal on stdin and stdout; for scripts use list --json or check --json');
   const live = g.procRoot === '/proc';
-  const { guestSpecs, stateDirOf } = await import('../hotplug-session.js');
+  const [{ guestSpecs, stateDirOf }, { openKernel }] = await Promise.all([import('../hotplug-session.js'), import('../../kernel/index.js')]);
   // Loaded on use: the dashboard's modules are heavy, and most commands never need them.
   const { runDashboard, defaultRecordPath } = await import('../run-dashboard.js');
   return runDashboard({

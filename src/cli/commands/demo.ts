@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { unixEndpoint } from '../../qmp/index.js';
+import { unixEndpoint } from '../../qmp/endpoint.js';
 import { loadPciIds } from '../../pci/pci-ids.js';
 import { listThemes } from '../../tui/theme.js';
 import { usageError } from '../exit-codes.js';

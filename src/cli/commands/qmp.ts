@@ -1,7 +1,15 @@
 import type { Command } from 'commander';
 import { printJson } from '../context.js';
 import { failure, usageError } from '../exit-codes.js';
-import { QmpClient, QmpError, parseTcpEndpoint, unixEndpoint, type QmpEndpoint } from '../../qmp/index.js';
+import { parseTcpEndpoint, unixEndpoint, type QmpEndpoint } from '../../qmp/endpoint.js';
+import { QmpError } from '../../qmp/errors.js';
+import type { QmpClient } from '../../qmp/client.js';
+
+/** The client (and RxJS with it) loads only when a QMP command really runs. */
+async function newClient(endpoint: QmpEndpoint, timeoutMs: number): Promise<QmpClient> {
+  const { QmpClient } = await import('../../qmp/client.js');
+  return new QmpClient(endpoint, { connectTimeoutMs: timeoutMs, commandTimeoutMs: timeoutMs });
+}
 
 interface QmpOptions {
   socket?: string;
@@ -75,7 +83,7 @@ function parseArgs(jsonArgs: string | undefined): Record<string, unknown> | unde
 }
 
 async function runCommand(endpoint: QmpEndpoint, timeoutMs: number, command: string, args: Record<string, unknown> | undefined): Promise<void> {
-  const client = new QmpClient(endpoint, { connectTimeoutMs: timeoutMs, commandTimeoutMs: timeoutMs });
+  const client = await newClient(endpoint, timeoutMs);
   try {
     await client.connect();
     printJson(await client.execute(command, args));
@@ -87,7 +95,7 @@ async function runCommand(endpoint: QmpEndpoint, timeoutMs: number, command: str
 }
 
 async function printEvents(endpoint: QmpEndpoint, timeoutMs: number, count: number | null): Promise<void> {
-  const client = new QmpClient(endpoint, { connectTimeoutMs: timeoutMs, commandTimeoutMs: timeoutMs });
+  const client = await newClient(endpoint, timeoutMs);
   // Ctrl-C ends the stream quietly, even while still connecting: closing the client completes events$.
   let interrupted = false;
   const onSigint = () => {

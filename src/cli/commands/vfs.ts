@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { bdfArg } from '../args.js';
 import { scanHost } from '../../host/inventory.js';
-import { KernelError } from '../../kernel/index.js';
+import { KernelError } from '../../kernel/kernel-port.js';
 import { hostSources } from './list.js';
 import { globalOptions, printJson } from '../context.js';
 import { CliError, ExitCode, failure, usageError } from '../exit-codes.js';
