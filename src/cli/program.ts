@@ -17,6 +17,7 @@ import type { GlobalOptions } from './context.js';
 import { registerDemo, runDemo } from './commands/demo.js';
 import { registerReplay } from './commands/replay.js';
 import { registerExportCast } from './commands/export-cast.js';
+import { registerSnapshot } from './commands/snapshot.js';
 
 import { VERSION } from './version.js';
 
@@ -60,6 +61,7 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerReplay(program);
   registerExportCast(program);
+  registerSnapshot(program);
   // A bare `hotslot`: the dashboard on the configured guests, or the demo lab when there are none.
   program.action(async (_opts: unknown, cmd: Command) => {
     const g = cmd.opts<GlobalOptions>();

@@ -1,12 +1,14 @@
 /**
- * The real-kernel sysfs snapshots of ../shared/corpus/lab-sysfs/, extracted into a fresh
- * temporary directory per test (tests change them), and a listing to prove a tree unchanged.
+ * Sysfs snapshots extracted into a fresh temporary directory per test (tests change them): the
+ * real-kernel ones of ../shared/corpus/lab-sysfs/, the project's own under test/fixtures/
+ * (written by `hotslot snapshot`, e.g. `lab-boot.tar.gz`), or any such tarball; and a listing
+ * to prove a tree unchanged.
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { accessSync, constants, existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -14,10 +16,25 @@ const run = promisify(execFile);
 
 export type SnapshotName = 'boot' | 'assigned';
 
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
 /** The corpus folder: `$HOTSLOT_LAB_SYSFS`, else `../shared/corpus/lab-sysfs` beside the checkout. */
 export function labSysfsDir(): string {
-  const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-  return process.env.HOTSLOT_LAB_SYSFS ?? resolve(repo, '../shared/corpus/lab-sysfs');
+  return process.env.HOTSLOT_LAB_SYSFS ?? resolve(REPO, '../shared/corpus/lab-sysfs');
+}
+
+/** The project's snapshots: `test/fixtures/*.tar.gz`. */
+export function fixturesDir(): string {
+  return join(REPO, 'test', 'fixtures');
+}
+
+/** Names of the project's snapshots (`lab-boot` for test/fixtures/lab-boot.tar.gz), sorted; none when there are none. */
+export function projectSnapshotNames(): string[] {
+  if (!existsSync(fixturesDir())) return [];
+  return readdirSync(fixturesDir())
+    .filter((f) => f.endsWith('.tar.gz'))
+    .map((f) => f.slice(0, -'.tar.gz'.length))
+    .sort();
 }
 
 /**
@@ -44,10 +61,21 @@ export interface LabSnapshot {
   remove(): void;
 }
 
+/** A corpus snapshot: `boot` or `assigned` of ../shared/corpus/lab-sysfs. */
 export async function extractLabSnapshot(name: SnapshotName): Promise<LabSnapshot> {
-  const tarball = join(labSysfsDir(), `${name}.tar.gz`);
-  if (!existsSync(tarball)) throw new Error(`lab snapshot missing: ${tarball}`);
-  const dir = mkdtempSync(join(scratchDir(), `hotslot-lab-${name}-`));
+  return extractSnapshotFile(join(labSysfsDir(), `${name}.tar.gz`));
+}
+
+/** A project snapshot: `test/fixtures/NAME.tar.gz`. */
+export async function extractProjectSnapshot(name: string): Promise<LabSnapshot> {
+  return extractSnapshotFile(join(fixturesDir(), `${name}.tar.gz`));
+}
+
+/** Any snapshot tarball laid out as sys/, proc/, oracle/. */
+export async function extractSnapshotFile(tarball: string): Promise<LabSnapshot> {
+  if (!existsSync(tarball)) throw new Error(`snapshot missing: ${tarball}`);
+  const label = basename(tarball).replace(/\.tar\.gz$/, '').replace(/[^A-Za-z0-9._-]/g, '_');
+  const dir = mkdtempSync(join(scratchDir(), `hotslot-lab-${label}-`));
   await run('tar', ['-xzf', tarball, '-C', dir]);
   return {
     dir,
