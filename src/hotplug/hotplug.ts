@@ -11,7 +11,7 @@ import { deviceAddStep, deviceDelStep, qdevIdFor, type GuestStepTimeouts } from 
 import { bindVfioStep, readOrigin, resetStep, restoreHost, returnHostStep, unbindStep, type HostStepTimeouts } from './host-steps.js';
 import type { DeviceOrigin, Journal } from './journal.js';
 import { OperationRun, type StepReport } from './operation-run.js';
-import { blockersFor, vfioDriverReason, wholeBusInRequest, memlockReason, type HotplugGuest } from './preflight.js';
+import { blockersFor, vfioDriverReason, vfioInUseReason, wholeBusInRequest, memlockReason, type HotplugGuest } from './preflight.js';
 
 const refusal = (reasons: Reason[]) => `refused by ${reasons.length === 1 ? 'a safety check' : `${reasons.length} safety checks`} (${[...new Set(reasons.map((r) => r.code))].join(', ')}); nothing changed`;
 
@@ -285,7 +285,12 @@ export class Hotplug {
     this.device(inv, bdf);
     const views = await this.views();
     const where = this.placeIn(views, bdf);
-    if (!where) throw new HotplugInputError(`${bdf} is not with any connected guest; use \`hotslot return ${bdf}\` to give a vfio-pci device back to the host`);
+    if (!where) {
+      // Left with a guest by an earlier detach that went stuck: once that guest is gone, detaching
+      // means bringing the device home.
+      if (this.openOpsWith(bdf).length > 0) return this.returnHome(inv, bdf, 'detach');
+      throw new HotplugInputError(`${bdf} is not with any connected guest; use \`hotslot return ${bdf}\` to give a vfio-pci device back to the host`);
+    }
     const group = inv.byBdf.get(bdf)?.iommuGroup ?? null;
     const held: { bdf: string; where: GuestPlace }[] = [{ bdf, where }];
     for (const other of group === null ? [] : (inv.groups.get(group) ?? [])) {
@@ -400,21 +405,51 @@ export class Hotplug {
     const inv = this.deps.scan();
     this.device(inv, bdf);
     if (await this.locate(bdf)) return this.detach(bdf);
+    return this.returnHome(inv, bdf, 'return');
+  }
+
+  /** Operations the journal shows open (stuck or interrupted) that include `bdf`. */
+  private openOpsWith(bdf: string) {
+    return (this.deps.journal?.open() ?? []).filter((o) => o.intent.devices.some((d) => d.bdf === bdf));
+  }
+
+  /** A device no reachable guest holds, from vfio-pci back to its original driver. */
+  private async returnHome(inv: HostInventory, bdf: string, op: OperationKind): Promise<OperationResult> {
     const origin = this.originOf(bdf);
     const current = await this.deps.kernel.currentDriver(bdf);
     if (current !== 'vfio-pci' && (await this.deps.kernel.driverOverride(bdf)) === origin.driverOverride) {
       throw new HotplugInputError(`${bdf} is already with the host (${current ?? 'no driver'}); nothing to return`);
     }
-    const run = this.newRun('return');
-    return this.locks.run([inv.byBdf.get(bdf)?.iommuGroup ?? bdf], async () => {
+    const group = inv.byBdf.get(bdf)?.iommuGroup ?? null;
+    const run = this.newRun(op);
+    const inUse = current === 'vfio-pci' && group !== null ? vfioInUseReason(bdf, group, this.deps.procRoot) : null;
+    if (inUse) {
+      run.started([bdf]);
+      return this.result(run, 'refused', refusal([inUse]), [bdf], { reasons: [inUse] });
+    }
+    const stale = this.openOpsWith(bdf);
+    return this.locks.run([group ?? bdf], async () => {
       run.record({ devices: [origin] });
       run.started([bdf]);
-      return this.guarded(run, [bdf], {}, async () => {
+      const result = await this.guarded(run, [bdf], {}, async () => {
         await this.resetAfterGuest(run, bdf);
         await this.home(run, origin);
         return `${bdf} is back on the host (${(await this.deps.kernel.currentDriver(bdf)) ?? 'no driver'})`;
       });
+      if (result.outcome === 'done') await this.closeSettled(stale);
+      return result;
     });
+  }
+
+  /** Ends the open operations whose every device is now off vfio-pci: nothing is left for `recover`. */
+  private async closeSettled(ops: ReturnType<Hotplug['openOpsWith']>): Promise<void> {
+    const journal = this.deps.journal;
+    if (!journal || this.deps.dryRun) return;
+    for (const o of ops) {
+      const drivers = await Promise.all(o.intent.devices.map((d) => this.deps.kernel.currentDriver(d.bdf)));
+      if (drivers.some((d) => d === 'vfio-pci')) continue;
+      journal.append({ kind: 'end', opId: o.intent.opId, at: new Date(this.deps.clock.wallNow()).toISOString(), outcome: 'recovered', message: 'its devices were returned to the host' });
+    }
   }
 
   /** Unbind, reset and bind vfio-pci, for a guest that is not running yet (libvirt's nodedev-detach). */
@@ -466,6 +501,9 @@ export class Hotplug {
           } else if (intent.op === 'park' && driver === 'vfio-pci' && open.steps.some((s) => s.step === 'bind vfio-pci')) {
             devices.push({ bdf: origin.bdf, action: 'kept-parked', message: `${origin.bdf} is parked on vfio-pci` });
           } else {
+            const group = driver === 'vfio-pci' ? this.deps.scan().byBdf.get(origin.bdf)?.iommuGroup : undefined;
+            const inUse = group === undefined || group === null ? null : vfioInUseReason(origin.bdf, group, this.deps.procRoot);
+            if (inUse) throw new Error(inUse.message);
             const how = await restoreHost(this.deps.kernel, origin, this.t);
             devices.push({ bdf: origin.bdf, action: 'returned-home', message: `${origin.bdf} is back ${how}` });
           }

@@ -4,6 +4,7 @@ import type { Reason } from '../core/device.js';
 import type { HostDevice } from '../host/host-device.js';
 import type { HostInventory } from '../host/inventory.js';
 import { memlockLimit, pidListeningOn } from '../guests/qemu-process.js';
+import { vfioGroupHolders } from '../host/vfio-holders.js';
 import type { QmpSender } from './qmp-sender.js';
 
 /** A guest as the hotplug layer sees it. */
@@ -94,5 +95,21 @@ export async function memlockReason(guest: HotplugGuest, procRoot: string): Prom
     message:
       `guest ${guest.name}'s QEMU (pid ${pid}) may lock only ${mib(limit)} of memory but vfio must pin all ${mib(ram)} of its RAM: ` +
       `raise it with \`prlimit --pid ${pid} --memlock=unlimited\` (or start QEMU with \`ulimit -l unlimited\`)`,
+  };
+}
+
+/**
+ * A process (a QEMU hotslot cannot reach, or any other VFIO user) holds the device's IOMMU group
+ * open: taking it off vfio-pci now would hang in the kernel until that process lets go.
+ */
+export function vfioInUseReason(bdf: string, group: number, procRoot: string): Reason | null {
+  const holders = vfioGroupHolders(group, procRoot);
+  if (holders.length === 0) return null;
+  const who = holders.map((h) => `${h.command} (pid ${h.pid})`).join(', ');
+  return {
+    code: 'vfio-in-use',
+    message:
+      `${bdf}: /dev/vfio/${group} is held open by ${who}; ` +
+      `give hotslot that guest's QMP socket (--guest NAME=SOCKET) to detach it there, or stop that process first`,
   };
 }

@@ -1,4 +1,4 @@
-import { readFileSync, readlinkSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SimulatedGuest } from '../../src/demo/simulated-guest.js';
@@ -160,6 +160,44 @@ describe('hotplug through the CLI on the simulated kernel', () => {
     expect(r.stderr).toMatch(/did not release 0000:02:00\.0/);
     expect(r.stderr).toMatch(/hotplug/);
     expect(vm2.held()).toEqual(['0000:02:00.0']);
+    expect(driverOf('0000:02:00.0')).toBe('vfio-pci');
+  });
+
+  it('after a stuck detach and that guest gone, detach brings the device home and leaves nothing open', async () => {
+    await startGuests({ vm2NeverReleases: true });
+    expect((await hotslot([...base, 'attach', '0000:02:00.0', 'vm2', '--yes'])).status).toBe(0);
+    expect((await hotslot([...base, 'detach', '0000:02:00.0', '--yes', '--unplug-timeout', '1.5'])).status).toBe(4);
+    await vm2.stop();
+    const r = await hotslot([...base, 'detach', '0000:02:00.0', '--yes', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(driverOf('0000:02:00.0')).toBe('e1000e');
+    expect(overrideOf('0000:02:00.0')).toBe('(null)');
+    const rec = await hotslot([...base, 'recover', '--json']);
+    expect(rec.status).toBe(0);
+    expect((JSON.parse(rec.stdout) as { operations: unknown[] }).operations).toEqual([]);
+  });
+
+  it('while another process holds the VFIO group open, the device is not taken off vfio-pci (exit 3, vfio-in-use)', async () => {
+    await startGuests({ vm2NeverReleases: true });
+    expect((await hotslot([...base, 'attach', '0000:02:00.0', 'vm2', '--yes'])).status).toBe(0);
+    expect((await hotslot([...base, 'detach', '0000:02:00.0', '--yes', '--unplug-timeout', '1.5'])).status).toBe(4);
+    // A QEMU hotslot is not told about: it has the group's VFIO file open.
+    const group = basename(readlinkSync(join(lab.sysfsRoot, 'bus/pci/devices/0000:02:00.0/iommu_group')));
+    mkdirSync(join(lab.procRoot, '4242/fd'), { recursive: true });
+    writeFileSync(join(lab.procRoot, '4242/comm'), 'qemu-system-x86\n');
+    symlinkSync(`/dev/vfio/${group}`, join(lab.procRoot, '4242/fd/17'));
+    await vm2.stop();
+    const before = listing();
+    for (const args of [['detach', '0000:02:00.0', '--yes'], ['return', '0000:02:00.0', '--yes']]) {
+      const r = await hotslot([...base, ...args]);
+      expect(r.status, args.join(' ')).toBe(3);
+      expect(r.stderr).toMatch(/vfio-in-use/);
+      expect(r.stderr).toMatch(/qemu-system-x86 \(pid 4242\)/);
+    }
+    const rec = await hotslot([...base, 'recover', '--json']);
+    expect(rec.status).not.toBe(0);
+    expect(rec.stdout).toMatch(/pid 4242/);
+    expect(listing()).toEqual(before);
     expect(driverOf('0000:02:00.0')).toBe('vfio-pci');
   });
 
