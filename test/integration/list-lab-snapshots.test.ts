@@ -10,6 +10,7 @@ import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { extractLabSnapshot } from '../support/lab-snapshot.js';
+import { lspciNnK, lspciVvv, nonEmpty } from '../support/lspci-oracle.js';
 import type { HostDevice } from '../../src/host/host-device.js';
 
 const REPO = join(import.meta.dirname, '..', '..');
@@ -27,12 +28,6 @@ async function extract(name: 'boot' | 'assigned'): Promise<Snapshot> {
   return { sys: lab.sysfsRoot, proc: lab.procRoot, oracle: (f) => readFileSync(join(lab.oracleDir, f), 'utf8'), remove: () => lab.remove() };
 }
 
-/** An oracle parser that matched nothing would make every loop over it pass: refuse that. */
-function nonEmpty<M extends Map<unknown, unknown>>(m: M, what: string): M {
-  if (m.size === 0) throw new Error(`the oracle's ${what} matched nothing: its format changed`);
-  return m;
-}
-
 function hotslot(snap: Snapshot, ...args: string[]) {
   return spawnSync(process.execPath, [CLI, '--sysfs-root', snap.sys, '--proc-root', snap.proc, ...args], { encoding: 'utf8' });
 }
@@ -42,17 +37,6 @@ function listJson(snap: Snapshot): HostDevice[] {
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
   return JSON.parse(r.stdout) as HostDevice[];
-}
-
-/** `lspci -D -nn -k`: BDF -> ids, class, driver. */
-function lspciNnK(text: string) {
-  const out = new Map<string, { ids: string; cls: string; driver: string | null }>();
-  for (const chunk of text.split(/\n(?=[0-9a-f]{4}:)/)) {
-    const head = /^([0-9a-f:.]{12}) .*\[([0-9a-f]{4})\]: .*\[([0-9a-f]{4}:[0-9a-f]{4})\]/.exec(chunk);
-    if (!head) continue;
-    out.set(head[1], { cls: head[2], ids: head[3], driver: /Kernel driver in use: (\S+)/.exec(chunk)?.[1] ?? null });
-  }
-  return nonEmpty(out, 'lspci -D -nn -k');
 }
 
 /** `state.txt`: per BDF the driver, group, reset_method (null when absent), msi_irqs and override. */
@@ -74,23 +58,6 @@ function stateTxt(text: string) {
     if (g) groups.set(Number(g[1]), g[2].trim().split(/\s+/));
   }
   return { devices: nonEmpty(devices, 'state.txt devices'), groups: nonEmpty(groups, 'state.txt groups'), text };
-}
-
-/** `lspci -vvv`: BDF -> which of MSI / MSI-X is enabled, and whether a pin is wired. */
-function lspciVvv(text: string) {
-  const out = new Map<string, { msix: boolean; msi: boolean; pin: boolean; numVFs: number | null }>();
-  for (const chunk of text.split(/\n(?=[0-9a-f]{4}:)/)) {
-    const bdf = /^([0-9a-f:.]{12}) /.exec(chunk)?.[1];
-    if (!bdf) continue;
-    const vfs = /Number of VFs: (\d+)/.exec(chunk);
-    out.set(bdf, {
-      msix: /MSI-X: Enable\+/.test(chunk),
-      msi: /MSI: Enable\+/.test(chunk),
-      pin: /Interrupt: pin [A-D]/.test(chunk),
-      numVFs: vfs ? Number(vfs[1]) : null,
-    });
-  }
-  return nonEmpty(out, 'lspci -vvv');
 }
 
 const codes = (d: HostDevice | undefined) => d?.assignable.reasons.map((r) => r.code) ?? [];

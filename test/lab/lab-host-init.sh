@@ -11,6 +11,7 @@ arg() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" /proc/cmdline; }
 REPO=$(arg lab_repo)
 OUT=/run/lab/out
 mkdir -p "$OUT"
+hostname hotslot-lab
 echo "LAB-HOST-INIT uptime=$(cut -d' ' -f1 /proc/uptime)"
 # Coldplug: load the driver for every PCI modalias, as udev would at boot, and wait for the binds.
 for d in /sys/bus/pci/devices/*; do cat "$d/modalias"; done | sort -u | xargs modprobe -a -q 2>/dev/null

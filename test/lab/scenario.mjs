@@ -218,15 +218,18 @@ await step('check explains the bridge group', async ({ check, note }) => {
   note('reasons', reasons);
 });
 
-if (process.argv.includes('--snapshots') || existsSync(join(REPO, 'dist/cli/commands/snapshot.js'))) {
-  await step('snapshot of the booted lab host', async ({ check, note }) => {
+const canSnapshot = existsSync(join(REPO, 'dist/cli/commands/snapshot.js'));
+/** `hotslot snapshot` of the lab host's real sysfs, for the fast tests (npm run lab -- --save-snapshots). */
+async function snapshotStep(name, what) {
+  await step(`snapshot: ${what}`, async ({ check, note }) => {
     mkdirSync(join(OUT, 'snapshots'), { recursive: true });
-    const file = join(OUT, 'snapshots/lab-boot.tar.gz');
+    const file = join(OUT, `snapshots/${name}.tar.gz`);
     const r = await hotslot(['snapshot', '-o', file, '--force'], { json: false });
     check(r.exit === 0 && existsSync(file), `snapshot exited ${r.exit}: ${r.stderr}`);
     note('hotslot', said(r));
   });
 }
+if (canSnapshot) await snapshotStep('lab-boot', 'the booted lab host');
 
 await step('nested guests boot', async ({ check, note }) => {
   const [b1, b2] = await Promise.all([guests.guest1.waitReady(NESTED_BOOT_MS), guests.guest2.waitReady(NESTED_BOOT_MS)]);
@@ -309,6 +312,7 @@ await step('vfs: two VFs on the igb', async ({ check, note }) => {
 if (vf) {
   const vfHome = homeState()[vf];
   await step('attach a VF to guest1', (c) => attachSeen(vf, guests.guest1, IGBVF_ID, c));
+  if (canSnapshot) await snapshotStep('lab-vf-in-guest', 'a VF with a guest');
   await step('return the VF to the host', async (c) => {
     const r = await hotslot(['return', vf, '--yes']);
     c.note('hotslot', said(r));
