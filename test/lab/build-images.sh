@@ -61,6 +61,8 @@ cat > "$D/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
+# Kernel messages would break the agent's answer lines.
+echo 1 > /proc/sys/kernel/printk
 echo "GUEST-READY uptime=$(cut -d' ' -f1 /proc/uptime)"
 # The agent: the lab writes shell commands to the serial console and reads the answers.
 while read -r cmd; do eval "$cmd"; done

@@ -85,14 +85,15 @@ export class LabGuest {
     // The console echoes the command line: the answer's tag is assembled by printf so that the
     // echo never matches it.
     this.proc.stdin?.write(`printf 'ANS%s %s\\n' ${id} "$(${command})"\n`);
-    const m = await this.waitForSerial(new RegExp(`ANS${id} ([^\\r\\n]*)`), from, timeoutMs);
+    // Only a whole line: the serial output arrives in pieces, and half an answer is a wrong one.
+    const m = await this.waitForSerial(new RegExp(`ANS${id} ([^\\r\\n]*)\\r?\\n`), from, timeoutMs);
     return m[1];
   }
 
   /** The guest kernel's own view: `vendor:device` of every PCI function it enumerated. */
   async pciIds() {
     const line = await this.sh(`for d in /sys/bus/pci/devices/*; do printf '%s ' "$(cat $d/vendor):$(cat $d/device)"; done`);
-    return line.trim().split(/\s+/).filter(Boolean);
+    return line.match(/0x[0-9a-f]{4}:0x[0-9a-f]{4}/g) ?? [];
   }
 
   /** Polls the guest until `want(ids)` holds; returns the last reading and whether it held. */

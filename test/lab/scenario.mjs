@@ -244,6 +244,11 @@ await step('guests: discovery, ownership and free slots', async ({ check, note }
   const list = Array.isArray(r.json) ? r.json : (r.json?.guests ?? []);
   const names = list.map((g) => g.name).sort();
   check(['bare', 'guest1', 'guest2'].every((n) => names.includes(n)), `guests seen: ${names.join(' ')}`);
+  for (const g of list) {
+    check(g.connected && g.runState === 'running', `${g.name}: connected ${g.connected}, ${g.runState}`);
+    check(g.freeSlots?.length === 3, `${g.name} has ${g.freeSlots?.length} free slots, not its 3 empty root ports`);
+    check(g.devices?.every((d) => !d.hostBdf), `${g.name} already holds a host device`);
+  }
   note('hotslot', { exit: r.exit, guests: list });
 });
 
@@ -270,7 +275,14 @@ async function homeAgain(bdf, want, { check, note }) {
   note('kernel', k);
 }
 
-await step('attach e1000e to guest1', (c) => attachSeen(E1000E, guests.guest1, E1000E_ID, c));
+await step('attach e1000e to guest1', async (c) => {
+  await attachSeen(E1000E, guests.guest1, E1000E_ID, c);
+  // Ownership as the CLI reports it, read back from the guest over QMP.
+  const r = await hotslot(['list', '--all']);
+  const owner = (r.json ?? []).find((d) => d.bdf === E1000E)?.owner;
+  c.check(owner?.kind === 'guest' && owner.guest === 'guest1', `list shows the owner as ${JSON.stringify(owner)}`);
+  c.note('owner', owner);
+});
 
 await step('move e1000e to guest2', async ({ check, note }) => {
   const r = await hotslot(['move', E1000E, 'guest2', '--yes']);
