@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { createBus } from '../core/bus.js';
+import { changesState } from '../core/events.js';
 import type { Recording } from '../record/reader.js';
 import { startDashboard } from '../tui/dashboard.js';
 import { loadTheme } from '../tui/theme.js';
@@ -25,14 +26,14 @@ export function recordingToCast(rec: Recording, opts: { cols: number; rows: numb
     else events.push([now, 'o', text]);
     return true;
   }) as typeof output.write;
-  const bus = createBus();
+  const bus = createBus(rec.header.continued?.state);
   const dash = startDashboard({
     state$: bus.state$,
     events$: bus.events$,
     sendIntent: () => undefined,
     readOnly: true,
     theme: loadTheme('default'),
-    header: { host: rec.header.host, kernel: rec.header.startedAt, mode: 'replay' },
+    header: { host: rec.header.host, kernel: '', recordedAt: rec.header.startedAt, mode: 'replay' },
     input,
     output,
     terminal: 'xterm-256color',
@@ -42,6 +43,8 @@ export function recordingToCast(rec: Recording, opts: { cols: number; rows: numb
   dash.render();
   dash.screen.program.flush();
   for (const e of rec.events) {
+    // QMP traffic, answers and resizes draw nothing.
+    if (!changesState(e.event)) continue;
     now = Math.round(e.t) / 1000;
     if (e.event.type === 'op.started') {
       events.push([now, 'm', `${e.event.op} ${e.event.bdfs.join(' ')}${e.event.guest ? ` -> ${e.event.guest}` : ''}`]);

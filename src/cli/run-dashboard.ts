@@ -1,4 +1,5 @@
 import { homedir, userInfo } from 'node:os';
+import { merge } from 'rxjs';
 import { join } from 'node:path';
 import { systemClock } from '../core/clock.js';
 import { Recorder } from '../record/recorder.js';
@@ -34,14 +35,17 @@ export function defaultRecordPath(): string {
 
 /** The dashboard on a live session until the operator leaves; resolves with the exit status. */
 export async function runDashboard(opts: RunDashboardOptions): Promise<number> {
+  let recorder: Recorder | null = null;
   const session = new LiveSession({
     sources: opts.sources,
     kernel: opts.readOnly ? null : opts.kernel,
     journal: opts.readOnly ? null : new Journal(opts.stateDir),
     guests: opts.guests,
     clock: systemClock,
+    // What led up to a change is on disk before the change begins.
+    beforeChange: () => recorder?.flush(),
   });
-  const recorder = opts.recordPath
+  recorder = opts.recordPath
     ? new Recorder({
         path: opts.recordPath,
         clock: systemClock,
@@ -53,13 +57,14 @@ export async function runDashboard(opts: RunDashboardOptions): Promise<number> {
           terminal: process.stdout.columns ? { cols: process.stdout.columns, rows: process.stdout.rows } : null,
         },
         maxBytes: 64 << 20,
-      }).attach(session.bus.events$)
+      }).attach(merge(session.bus.events$, session.bus.notes$))
     : null;
   const code = await new Promise<number>((resolve) => {
     const dash = startDashboard({
       state$: session.bus.state$,
       events$: session.bus.events$,
       sendIntent: (intent) => session.sendIntent(intent),
+      note: (n) => session.bus.note(n),
       readOnly: opts.readOnly,
       theme: opts.theme,
       header: opts.header,
@@ -84,5 +89,6 @@ export async function runDashboard(opts: RunDashboardOptions): Promise<number> {
   session.stop();
   recorder?.close();
   process.stdin.pause();
+  if (recorder?.failure) process.stderr.write(`hotslot: ${recorder.failure}\n`);
   return code;
 }

@@ -1,5 +1,5 @@
 import type { Device } from './device.js';
-import type { OperationKind, OperationOutcome, StepStatus } from './operations.js';
+import type { Intent, OperationKind, OperationOutcome, StepStatus } from './operations.js';
 import type { GuestPciDevice } from './state.js';
 
 /**
@@ -30,3 +30,43 @@ export type HotslotEvent =
   | { type: 'op.finished'; at: number; opId: string; outcome: OperationOutcome; message: string };
 
 export type HotslotEventType = HotslotEvent['type'];
+
+/**
+ * What a session recording keeps besides the events: things that happened but change no state.
+ * The reducer never sees these; a replay skips them, and any kind it does not know.
+ */
+export type SessionNote =
+  /** A QMP message hotslot sent to a guest, as sent. */
+  | { type: 'qmp.sent'; at: number; guest: string; message: Record<string, unknown> }
+  /** A QMP message a guest sent: the greeting and replies (its events are `qmp.event`). */
+  | { type: 'qmp.received'; at: number; guest: string; message: Record<string, unknown> }
+  /** What the operator asked hotslot to do (after confirming it, in the dashboard). */
+  | { type: 'operator.intent'; at: number; intent: Intent }
+  /** The operator's answer to a question: `question` is its title, `about` what it would do. */
+  | { type: 'operator.answer'; at: number; question: string; about: string; answer: 'yes' | 'no' }
+  | { type: 'terminal.resized'; at: number; cols: number; rows: number };
+
+/** Everything a recording holds, one per line. */
+export type SessionRecord = HotslotEvent | SessionNote;
+
+/** Every kind the reducer reads: a new kind of event does not compile until it is listed here. */
+const STATE_EVENT_TYPES: Readonly<Record<HotslotEventType, true>> = {
+  'host.scanned': true,
+  'host.device.added': true,
+  'host.device.removed': true,
+  'host.device.changed': true,
+  'host.interrupts': true,
+  'guest.connected': true,
+  'guest.disconnected': true,
+  'guest.status': true,
+  'guest.devices': true,
+  'qmp.event': true,
+  'op.started': true,
+  'op.step': true,
+  'op.finished': true,
+};
+
+/** Whether a recorded kind goes through the reducer; notes and kinds from elsewhere do not. */
+export function changesState(e: { type: string }): e is HotslotEvent {
+  return Object.hasOwn(STATE_EVENT_TYPES, e.type);
+}

@@ -5,7 +5,7 @@ import { unixEndpoint } from '../qmp/index.js';
 import type { DemoLab } from './demo-lab.js';
 
 /** A live session on the demo lab: its host, its simulated kernel, its three guests. */
-export function liveSessionOn(lab: DemoLab, opts: Pick<LiveSessionOptions, 'hostPollMs' | 'guestPollMs' | 'timeouts'> = {}): LiveSession {
+export function liveSessionOn(lab: DemoLab, opts: Pick<LiveSessionOptions, 'hostPollMs' | 'guestPollMs' | 'timeouts' | 'beforeChange'> = {}): LiveSession {
   return new LiveSession({
     sources: { sysfsRoot: lab.sysfsRoot, procRoot: lab.procRoot },
     kernel: lab.kernel.port,

@@ -6,6 +6,20 @@ export interface QmpSender {
   waitForEvent(predicate: EventPredicate, options: WaitForEventOptions): Promise<QmpEvent>;
 }
 
+/** Commands that only read a guest; every other one may change it. */
+export const isReadingCommand = (command: string): boolean => command.startsWith('query-') || command === 'qom-get';
+
+/** The same sender, with `before` called ahead of each command that may change the guest (device_add, device_del). */
+export function withChangeBarrier(sender: QmpSender, before: () => void): QmpSender {
+  return {
+    execute<T = unknown>(command: string, args?: Record<string, unknown>, options?: { timeoutMs?: number }): Promise<T> {
+      if (!isReadingCommand(command)) before();
+      return sender.execute<T>(command, args, options);
+    },
+    waitForEvent: (predicate, options) => sender.waitForEvent(predicate, options),
+  };
+}
+
 export interface RecordedQmp {
   guest: string;
   execute: string;
@@ -26,7 +40,7 @@ export class RecordingQmp implements QmpSender {
   ) {}
 
   async execute<T = unknown>(command: string, args?: Record<string, unknown>, options?: { timeoutMs?: number }): Promise<T> {
-    if ((command.startsWith('query-') || command === 'qom-get') && this.real) return this.real.execute<T>(command, args, options);
+    if (isReadingCommand(command) && this.real) return this.real.execute<T>(command, args, options);
     this.log({ guest: this.guest, execute: command, ...(args ? { arguments: args } : {}) });
     return Promise.resolve({} as T);
   }

@@ -31,6 +31,7 @@ export * from './kernel-port.js';
 export { errnoMeaning } from './kernel-errors.js';
 export { canonicalBdf, checkDriverName } from './sysfs-paths.js';
 export { openDryRunKernel, openRealKernel } from './real-kernel.js';
+export { withWriteBarrier } from './write-barrier.js';
 export { SimulatedKernel, type FaultSpec, type FaultHook, type SimOptions } from './simulated-kernel.js';
 export type { SimState } from './sim-state.js';
 export type { PortOptions } from './sysfs-kernel-port.js';

@@ -5,6 +5,7 @@ import { readGuestPci } from '../guests/guest-pci.js';
 import type { GuestSpec } from '../guests/guest-specs.js';
 import { QmpClient, eventTimeMs } from '../qmp/index.js';
 import { formatQemuVersion } from '../qmp/index.js';
+import { recordedTraffic, type QmpNote } from './qmp-traffic.js';
 
 type GuestEvent = Extract<HotslotEvent, { type: `guest.${string}` | 'qmp.event' }>;
 
@@ -14,9 +15,14 @@ const REFRESH_ON = new Set(['DEVICE_DELETED', 'DEVICE_UNPLUG_GUEST_ERROR', 'STOP
 /**
  * Follows one guest for as long as it is subscribed: connects (and reconnects with backoff when
  * its QEMU comes back), reports its run state, QEMU events and PCI devices, and polls the PCI tree
- * so that hot-plugs made by others are seen too.
+ * so that hot-plugs made by others are seen too. `traffic$` is its QMP traffic for the session
+ * recording (see recordedTraffic).
  */
-export function monitorGuest(spec: GuestSpec, clock: Clock, opts: { pollMs?: number } = {}): { events$: Observable<GuestEvent>; client: QmpClient } {
+export function monitorGuest(
+  spec: GuestSpec,
+  clock: Clock,
+  opts: { pollMs?: number } = {},
+): { events$: Observable<GuestEvent>; traffic$: Observable<QmpNote>; client: QmpClient } {
   const client = new QmpClient(spec.endpoint, {
     connectTimeoutMs: 3_000,
     commandTimeoutMs: 10_000,
@@ -78,5 +84,5 @@ export function monitorGuest(spec: GuestSpec, clock: Clock, opts: { pollMs?: num
       void client.close();
     };
   });
-  return { events$, client };
+  return { events$, traffic$: recordedTraffic(spec.name, client.traffic$, clock), client };
 }

@@ -1,7 +1,7 @@
 import { merge, pairwise, Subscription, type Observable } from 'rxjs';
 import type { Clock } from '../core/clock.js';
 import { createBus, type Bus } from '../core/bus.js';
-import type { HotslotEvent } from '../core/events.js';
+import type { HotslotEvent, SessionNote } from '../core/events.js';
 import type { Intent } from '../core/operations.js';
 import type { GuestSpec } from '../guests/guest-specs.js';
 import { scanHost, type HostSources } from '../host/inventory.js';
@@ -10,7 +10,8 @@ import { errorText, HotplugInputError } from '../hotplug/errors.js';
 import { Hotplug, type Timeouts } from '../hotplug/hotplug.js';
 import type { Journal } from '../hotplug/journal.js';
 import { describeEndpoint } from '../qmp/index.js';
-import type { KernelPort } from '../kernel/index.js';
+import { withWriteBarrier, type KernelPort } from '../kernel/index.js';
+import { withChangeBarrier } from '../hotplug/qmp-sender.js';
 import { monitorGuest } from './guest-monitor.js';
 
 export interface LiveSessionOptions {
@@ -25,6 +26,11 @@ export interface LiveSessionOptions {
   /** Give a guest's devices back to the host when its QEMU exits (default on). */
   returnOnExit?: boolean;
   timeouts?: Partial<Timeouts>;
+  /**
+   * Called ahead of every sysfs write and every QMP command that may change a guest: the session
+   * recorder flushes to disk there.
+   */
+  beforeChange?: () => void;
 }
 
 /**
@@ -36,22 +42,25 @@ export class LiveSession {
   private readonly subs = new Subscription();
   private readonly hotplug: Hotplug | null;
   private readonly sources$: Observable<HotslotEvent>;
+  private readonly traffic$: Observable<SessionNote>;
   private queue: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: LiveSessionOptions) {
     this.bus = createBus();
     const monitors = opts.guests.map((spec) => ({ spec, ...monitorGuest(spec, opts.clock, { pollMs: opts.guestPollMs }) }));
     this.sources$ = merge(watchHost(opts.sources, { intervalMs: opts.hostPollMs ?? 1_000, clock: opts.clock, countInterrupts: true }), ...monitors.map((m) => m.events$));
+    this.traffic$ = merge(...monitors.map((m) => m.traffic$));
+    const before = opts.beforeChange;
     this.hotplug =
       opts.kernel === null
         ? null
         : new Hotplug({
-            kernel: opts.kernel,
+            kernel: before ? withWriteBarrier(opts.kernel, before) : opts.kernel,
             journal: opts.journal,
             clock: opts.clock,
             emit: (e) => this.bus.emit(e),
             scan: () => scanHost(opts.sources),
-            guests: monitors.map((m) => ({ name: m.spec.name, socket: describeEndpoint(m.spec.endpoint), qmp: m.client })),
+            guests: monitors.map((m) => ({ name: m.spec.name, socket: describeEndpoint(m.spec.endpoint), qmp: before ? withChangeBarrier(m.client, before) : m.client })),
             procRoot: opts.sources.procRoot,
             dryRun: false,
             ...(opts.timeouts ? { timeouts: opts.timeouts } : {}),
@@ -63,6 +72,8 @@ export class LiveSession {
   }
 
   start(): void {
+    // Subscribed first, so that the greeting and the first commands are in the recording.
+    this.subs.add(this.traffic$.subscribe((n) => this.bus.note(n)));
     this.subs.add(
       this.sources$.subscribe({
         next: (e) => this.bus.emit(e),
@@ -96,6 +107,7 @@ export class LiveSession {
 
   /** Carries out what the operator asked, one operation at a time, never blocking the caller. */
   sendIntent(intent: Intent): void {
+    this.bus.note({ type: 'operator.intent', at: this.opts.clock.now(), intent });
     const hp = this.hotplug;
     if (!hp) {
       this.bus.emit({ type: 'op.finished', at: this.opts.clock.now(), opId: `read-only-${this.opts.clock.now()}`, outcome: 'refused', message: 'read-only: no change is made' });

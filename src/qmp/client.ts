@@ -44,6 +44,12 @@ export type ConnectionState =
   | { status: 'ready'; greeting: QmpGreeting }
   | { status: 'closed'; reason: string; error: QmpError | null; willReconnect: boolean };
 
+/** One message on the wire, for a session recording: what was sent, or what came back (greeting, replies, events). */
+export interface QmpTraffic {
+  direction: 'sent' | 'received';
+  message: Record<string, unknown>;
+}
+
 export interface ExecuteOptions {
   /** Overrides the client's `commandTimeoutMs`; 0 means none. */
   timeoutMs?: number;
@@ -82,9 +88,12 @@ export class QmpClient {
   readonly state$: Observable<ConnectionState>;
   /** QEMU's asynchronous events, with QEMU's timestamps; completes when the client is closed for good. */
   readonly events$: Observable<QmpEvent>;
+  /** Every message sent and received, in order; completes with `events$`. */
+  readonly traffic$: Observable<QmpTraffic>;
 
   private readonly stateSubject = new BehaviorSubject<ConnectionState>({ status: 'idle' });
   private readonly eventSubject = new Subject<QmpEvent>();
+  private readonly trafficSubject = new Subject<QmpTraffic>();
   private readonly pending = new Map<number, PendingCommand>();
   private readonly lateReplies = new Map<number, string>();
   private readonly logger: QmpLogger;
@@ -117,6 +126,7 @@ export class QmpClient {
     };
     this.state$ = this.stateSubject.asObservable();
     this.events$ = this.eventSubject.asObservable();
+    this.traffic$ = this.trafficSubject.asObservable();
   }
 
   get state(): ConnectionState {
@@ -269,6 +279,8 @@ export class QmpClient {
       const entry: PendingCommand = { id, command, args, resolve, reject, timer: undefined };
       if (timeoutMs > 0 && Number.isFinite(timeoutMs)) entry.timer = setTimeout(() => this.onTimeout(entry, timeoutMs), timeoutMs);
       this.pending.set(id, entry);
+      // Built only for a listener: the message object costs nothing when no session is recorded.
+      if (this.trafficSubject.observed) this.trafficSubject.next({ direction: 'sent', message: { execute: command, ...(args === undefined ? {} : { arguments: args }), id } });
       const argsJson = args === undefined ? '' : `,"arguments":${JSON.stringify(args)}`;
       session.transport?.send(`{"execute":${JSON.stringify(command)}${argsJson},"id":${id}}`);
     });
@@ -283,6 +295,7 @@ export class QmpClient {
 
   private onMessage(session: Session, message: Record<string, unknown>): void {
     if (session !== this.session) return;
+    this.trafficSubject.next({ direction: 'received', message });
     if (session.phase === 'greeting') {
       if (session.greeting) session.greeting.resolve(message);
       else session.early ??= message;
@@ -413,7 +426,10 @@ export class QmpClient {
 
   private setClosed(reason: string, error: QmpError | null, willReconnect: boolean): void {
     this.stateSubject.next({ status: 'closed', reason, error, willReconnect });
-    if (!willReconnect) this.eventSubject.complete();
+    if (!willReconnect) {
+      this.eventSubject.complete();
+      this.trafficSubject.complete();
+    }
   }
 
   private notReadyReason(): string {

@@ -1,5 +1,5 @@
 export { QmpClient, connectQmp } from './client.js';
-export type { ConnectionState, ExecuteOptions, QmpClientOptions, ReconnectOptions } from './client.js';
+export type { ConnectionState, ExecuteOptions, QmpClientOptions, QmpTraffic, ReconnectOptions } from './client.js';
 export { describeEndpoint, parseTcpEndpoint, unixEndpoint } from './endpoint.js';
 export type { QmpEndpoint } from './endpoint.js';
 export {

@@ -22,11 +22,14 @@ export interface ActionResult {
 export interface ActionContext {
   state: HotslotState;
   readOnly: boolean;
+  /** A replay: read-only because it only shows what happened. */
+  replay?: boolean;
 }
 
 const refuse = (text: string): ActionResult => ({ status: { text, meaning: 'warn' } });
 
-function readOnlyRefusal(what: string): ActionResult {
+function readOnlyRefusal(ctx: ActionContext, what: string): ActionResult {
+  if (ctx.replay) return refuse(`replay: ${what} is off; a replay only shows what happened`);
   return refuse(`read-only: ${what} is off (--read-only); nothing sent`);
 }
 
@@ -38,7 +41,7 @@ function confirm(title: string, lines: Line[], intent: Intent, label: string): A
 
 /** Checks common to every action on one device: read-only, the device exists, nothing runs on it. */
 function deviceFor(ctx: ActionContext, what: string, bdf: string | null): Device | ActionResult {
-  if (ctx.readOnly) return readOnlyRefusal(what);
+  if (ctx.readOnly) return readOnlyRefusal(ctx, what);
   if (!bdf) return refuse(`${what}: no device selected`);
   const d = ctx.state.devices[bdf];
   if (!d) return refuse(`${what}: no device ${bdf} on this host`);
@@ -135,7 +138,7 @@ export function returnAction(ctx: ActionContext, bdf: string | null): ActionResu
 }
 
 export function recoverAction(ctx: ActionContext): ActionResult {
-  if (ctx.readOnly) return readOnlyRefusal('recover');
+  if (ctx.readOnly) return readOnlyRefusal(ctx, 'recover');
   const running = activeOperations(ctx.state.operations);
   if (running.length > 0) return refuse(`recover: wait until ${operationTitle(running[0])} has finished`);
   return confirm(
@@ -181,7 +184,8 @@ export function forceReturnAction(ctx: ActionContext, bdf: string | null): Actio
 
 export function quitAction(ctx: ActionContext): ActionResult {
   const running = activeOperations(ctx.state.operations);
-  if (running.length === 0) return { effects: [{ kind: 'exit', code: 0 }] };
+  // A replay's running operation ran long ago: leaving stops nothing.
+  if (running.length === 0 || ctx.replay) return { effects: [{ kind: 'exit', code: 0 }] };
   const op = running[0];
   return {
     dialog: {

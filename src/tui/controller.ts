@@ -3,6 +3,7 @@
  * effects (send an intent, exit); the tests call it directly as well as through a terminal.
  */
 import type { Device } from '../core/device.js';
+import type { ReplayCommand } from '../core/replay.js';
 import type { GuestState } from '../core/state.js';
 import {
   attachAction,
@@ -168,8 +169,31 @@ function act(action: Action, vs: ViewState, ctx: KeyContext): Step {
       return applyResult(vs, quitAction(ctx));
     case 'interrupt':
       return { vs, effects: [{ kind: 'exit', code: 0 }] };
+    case 'replayPause':
+      return replay(vs, { kind: 'toggle-pause' });
+    case 'replayNext':
+      return replay(vs, { kind: 'next-operation' });
+    case 'replayPrevious':
+      return replay(vs, { kind: 'previous-operation' });
+    case 'replayForward':
+      return replay(vs, { kind: 'seek', byMs: REPLAY_SEEK_MS });
+    case 'replayBack':
+      return replay(vs, { kind: 'seek', byMs: -REPLAY_SEEK_MS });
+    case 'replayStart':
+      return replay(vs, { kind: 'seek-to', to: 'start' });
+    case 'replayEnd':
+      return replay(vs, { kind: 'seek-to', to: 'end' });
+    case 'replayFaster':
+      return replay(vs, { kind: 'speed', factor: 2 });
+    case 'replaySlower':
+      return replay(vs, { kind: 'speed', factor: 0.5 });
   }
 }
+
+/** What the seek keys move a replay by. */
+export const REPLAY_SEEK_MS = 10_000;
+
+const replay = (vs: ViewState, command: ReplayCommand): Step => ({ vs, effects: [{ kind: 'replay', command }] });
 
 export function handleKey(current: ViewState, key: string, ctx: KeyContext): Step {
   // Ctrl-C leaves from anywhere, dialogs included.
@@ -190,7 +214,7 @@ export function handleKey(current: ViewState, key: string, ctx: KeyContext): Ste
         return commandKey(vs, d, key, ctx);
     }
   }
-  const binding = bindingFor(vs.view, key);
+  const binding = bindingFor(vs.view, key, ctx.replay ?? false);
   if (!binding) return { vs, effects: [] };
   // A status line stays until the next key that does something.
   return act(binding.action, { ...vs, status: null }, ctx);

@@ -4,8 +4,9 @@
  * replay) and where intents go.
  */
 import { auditTime, merge, tap, type Observable, type Subscription } from 'rxjs';
-import type { HotslotEvent } from '../core/events.js';
+import type { HotslotEvent, SessionNote } from '../core/events.js';
 import type { Intent } from '../core/operations.js';
+import type { ReplayCommand, ReplayFrame, ReplayPosition } from '../core/replay.js';
 import { initialState, type HotslotState } from '../core/state.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { colourCount, createScreen, type RawKey, type Screen } from './blessed.js';
@@ -31,10 +32,25 @@ import { activeOperations, isStuck, latestOperationByBdf } from './present/opera
 import { themeForColours, type Theme } from './theme.js';
 import { initialViewState, type Effect, type ViewState } from './view-state.js';
 
-export interface DashboardOptions {
-  state$: Observable<HotslotState>;
-  events$: Observable<HotslotEvent>;
+/** A replay in place of a live session: it moves, the dashboard shows where it is and sends it the replay keys. */
+export interface ReplayFeed {
+  frames$: Observable<ReplayFrame>;
+  control(command: ReplayCommand): void;
+  /** The recorded session's clock at the replay's position, for a running operation's clock. */
+  now(): number;
+  /** Said in the status line when the replay reaches its end (a recording cut short says where). */
+  endNote?: string;
+}
+
+/** Where state comes from: a live session's (or any) bus, or a replay. */
+export type DashboardSource =
+  | { state$: Observable<HotslotState>; events$: Observable<HotslotEvent>; replay?: undefined }
+  | { replay: ReplayFeed; state$?: undefined; events$?: undefined };
+
+export type DashboardOptions = DashboardSource & {
   sendIntent(intent: Intent): void;
+  /** What the operator did that changes no state (answers, terminal resizes), for the session recording. */
+  note?(note: SessionNote): void;
   readOnly: boolean;
   theme: Theme;
   header: HeaderInfo;
@@ -50,7 +66,7 @@ export interface DashboardOptions {
   frameMs?: number;
   /** Measures time between states, so a running operation's clock and spinner move (tests inject one). */
   clock?: Clock;
-}
+};
 
 export interface Dashboard {
   screen: Screen;
@@ -67,6 +83,7 @@ const TICK_MS = 125;
 
 export function startDashboard(opts: DashboardOptions): Dashboard {
   const { readOnly } = opts;
+  const replay = opts.replay ?? null;
   const clock = opts.clock ?? systemClock;
   const frameMs = opts.frameMs ?? 33;
   const screen = createScreen({
@@ -93,9 +110,13 @@ export function startDashboard(opts: DashboardOptions): Dashboard {
   let stopped = false;
   let ticker: NodeJS.Timeout | null = null;
   let size = '';
+  let position: ReplayPosition | null = null;
 
-  /** The state's time, moved on by the time since it arrived: a running operation's clock keeps going between events. */
-  const now = (): number => state.now + Math.max(0, clock.now() - stateArrived);
+  /**
+   * The state's time, moved on by the time since it arrived: a running operation's clock keeps
+   * going between events. A replay's clock is its own: it stops when paused.
+   */
+  const now = (): number => (replay ? replay.now() : state.now + Math.max(0, clock.now() - stateArrived));
 
   /** The details of the device or guest in view, wrapped to the pane's width. */
   function detailsLines(v: ViewState): { title: string; lines: Line[] } {
@@ -114,6 +135,7 @@ export function startDashboard(opts: DashboardOptions): Dashboard {
     return {
       state,
       readOnly,
+      replay: replay !== null,
       rows,
       guests: sortedGuests(state.guests),
       pages: { devices: devices.pageSize(), guests: guests.pageSize(), log: logPane.pageSize(), details: details.pageSize() },
@@ -154,15 +176,23 @@ export function startDashboard(opts: DashboardOptions): Dashboard {
     if (fits) {
       const t = now();
       const ops = latestOperationByBdf(state.operations);
-      header.render(state, opts.header, readOnly, t);
+      header.render(state, opts.header, readOnly, t, position);
       devices.render({ state, rows: ctx.rows, top: vs.deviceTop, selectedBdf: vs.selectedBdf, focused: vs.view === 'main' && vs.focus === 'devices', filter: vs.filter, now: t });
-      guests.render({ guests: ctx.guests, top: vs.guestTop, selected: vs.selectedGuest, focused: vs.focus === 'guests' });
+      guests.render({ guests: ctx.guests, top: vs.guestTop, selected: vs.selectedGuest, focused: vs.focus === 'guests', replay: replay !== null });
       const d = detailsLines(vs);
       details.render({ title: d.title, lines: d.lines, top: vs.view === 'details' ? vs.detailsTop : 0, focused: vs.view === 'details' });
       logPane.render({ lines: eventLog.lines, back: vs.logBack, focused: vs.focus === 'log' });
       sparkline.render({ bdf: vs.selectedBdf, counts: vs.selectedBdf ? (state.interruptHistory[vs.selectedBdf] ?? []) : [] });
-      bar.render({ view: vs.view, dialog: vs.dialog, status: vs.status, readOnly, stuck: vs.selectedBdf !== null && isStuck(ops.get(vs.selectedBdf)), filter: vs.filter });
-      dialog.render(vs.dialog, readOnly, screen.width as number, screen.height as number);
+      bar.render({
+        view: vs.view,
+        dialog: vs.dialog,
+        status: vs.status,
+        readOnly,
+        stuck: vs.selectedBdf !== null && isStuck(ops.get(vs.selectedBdf)),
+        filter: vs.filter,
+        replay: replay !== null,
+      });
+      dialog.render(vs.dialog, readOnly, screen.width as number, screen.height as number, replay !== null);
     } else dialog.render(null, readOnly, 0, 0);
     screen.render();
     tick();
@@ -187,6 +217,14 @@ export function startDashboard(opts: DashboardOptions): Dashboard {
         opts.onExit(e.code);
         return;
       }
+      if (e.kind === 'answer') {
+        opts.note?.({ type: 'operator.answer', at: clock.now(), question: e.question, about: e.about, answer: e.answer });
+        continue;
+      }
+      if (e.kind === 'replay') {
+        replay?.control(e.command);
+        continue;
+      }
       try {
         opts.sendIntent(e.intent);
       } catch (err) {
@@ -208,24 +246,40 @@ export function startDashboard(opts: DashboardOptions): Dashboard {
   screen.on('keypress', onKey);
   screen.on('resize', () => {
     size = '';
+    opts.note?.({ type: 'terminal.resized', at: clock.now(), cols: screen.width as number, rows: screen.height as number });
     render();
   });
 
+  /** A replay's move: its state, its events into the log (all again after a move back), its position. */
+  function takeFrame(f: ReplayFrame): void {
+    state = f.state;
+    if (f.rewound) {
+      eventLog.clear();
+      vs = { ...vs, logBack: 0 };
+    }
+    const made = eventLog.addAll(f.events);
+    if (made > 0 && vs.logBack > 0) vs = { ...vs, logBack: vs.logBack + made };
+    if (f.position.ended && !position?.ended && replay?.endNote) vs = { ...vs, status: { text: replay.endNote, meaning: 'warn' } };
+    position = f.position;
+  }
+
   // State and events are taken in as they come; frames are drawn at most every frameMs.
-  const changes$ = merge(
-    opts.state$.pipe(
-      tap((s) => {
-        state = s;
-        stateArrived = clock.now();
-      }),
-    ),
-    opts.events$.pipe(
-      tap((e) => {
-        // Keep the lines on screen still while the operator reads back in the log.
-        if (eventLog.add(e) && vs.logBack > 0) vs = { ...vs, logBack: vs.logBack + 1 };
-      }),
-    ),
-  );
+  const changes$: Observable<unknown> = opts.replay
+    ? opts.replay.frames$.pipe(tap(takeFrame))
+    : merge(
+        opts.state$.pipe(
+          tap((s) => {
+            state = s;
+            stateArrived = clock.now();
+          }),
+        ),
+        opts.events$.pipe(
+          tap((e) => {
+            // Keep the lines on screen still while the operator reads back in the log.
+            if (eventLog.add(e) && vs.logBack > 0) vs = { ...vs, logBack: vs.logBack + 1 };
+          }),
+        ),
+      );
   const subscription: Subscription = (frameMs > 0 ? changes$.pipe(auditTime(frameMs)) : changes$).subscribe({
     next: () => render(),
     // The screen stays up, with the last state, and says why nothing moves any more.

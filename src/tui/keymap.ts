@@ -27,7 +27,16 @@ export type Action =
   | 'help'
   | 'command'
   | 'quit'
-  | 'interrupt';
+  | 'interrupt'
+  | 'replayPause'
+  | 'replayNext'
+  | 'replayPrevious'
+  | 'replayBack'
+  | 'replayForward'
+  | 'replayStart'
+  | 'replayEnd'
+  | 'replayFaster'
+  | 'replaySlower';
 
 export type View = 'main' | 'details';
 
@@ -43,6 +52,8 @@ export interface Binding {
   rank?: number;
   /** Sends an intent (after a confirmation); off with --read-only. */
   changes?: boolean;
+  /** Only in a replay, where its keys win over the same keys of other bindings. */
+  replay?: boolean;
   views: readonly View[];
 }
 
@@ -71,14 +82,42 @@ export const BINDINGS: readonly Binding[] = [
   { keys: [':'], action: 'command', help: 'command line: attach BDF GUEST, detach BDF, move BDF GUEST, q', bar: 'cmd', rank: 4, views: BOTH },
   { keys: ['q', 'f10'], action: 'quit', help: 'quit (asks first while an operation runs)', bar: 'quit', rank: 9, views: BOTH },
   { keys: ['C-c'], action: 'interrupt', help: 'leave at once, whatever is open', views: BOTH },
+  { keys: [' '], action: 'replayPause', help: 'pause or play the replay (at the end: play it again)', bar: 'pause', rank: 10, replay: true, views: BOTH },
+  { keys: ['n'], action: 'replayNext', help: 'to the next start or end of an operation, paused there', bar: 'next op', rank: 8, replay: true, views: BOTH },
+  { keys: ['p'], action: 'replayPrevious', help: 'back to the previous start or end of an operation, paused there', replay: true, views: BOTH },
+  { keys: ['right'], action: 'replayForward', help: '10 s forward in the recording', bar: '+10s', rank: 7, replay: true, views: BOTH },
+  { keys: ['left'], action: 'replayBack', help: '10 s back in the recording', bar: '-10s', rank: 7, replay: true, views: BOTH },
+  { keys: ['home'], action: 'replayStart', help: 'to the start of the recording', replay: true, views: BOTH },
+  { keys: ['end'], action: 'replayEnd', help: 'to the end of the recording', replay: true, views: BOTH },
+  { keys: ['+'], action: 'replayFaster', help: 'play twice as fast', replay: true, views: BOTH },
+  { keys: ['-'], action: 'replaySlower', help: 'play half as fast', replay: true, views: BOTH },
 ];
 
-const byView = new Map<View, Map<string, Binding>>(
-  (['main', 'details'] as const).map((v) => [v, new Map(BINDINGS.filter((b) => b.views.includes(v)).flatMap((b) => b.keys.map((k) => [k, b] as const)))]),
-);
+/**
+ * The bindings in force, with the keys each really has: in a replay its own bindings come first
+ * and take their keys from the others (Home and End move the replay, not the selection); live,
+ * the replay's bindings are not there at all.
+ */
+export function bindingsIn(replay: boolean): readonly Binding[] {
+  return replay ? REPLAY_BINDINGS : LIVE_BINDINGS;
+}
 
-export function bindingFor(view: View, key: string): Binding | undefined {
-  return byView.get(view)?.get(key);
+const LIVE_BINDINGS: readonly Binding[] = BINDINGS.filter((b) => !b.replay);
+const REPLAY_KEYS = new Set(BINDINGS.filter((b) => b.replay).flatMap((b) => b.keys));
+const REPLAY_BINDINGS: readonly Binding[] = [
+  ...BINDINGS.filter((b) => b.replay),
+  ...LIVE_BINDINGS.map((b) => ({ ...b, keys: b.keys.filter((k) => !REPLAY_KEYS.has(k)) })).filter((b) => b.keys.length > 0),
+];
+
+function keyTable(bindings: readonly Binding[]): Map<View, Map<string, Binding>> {
+  return new Map((['main', 'details'] as const).map((v) => [v, new Map(bindings.filter((b) => b.views.includes(v)).flatMap((b) => b.keys.map((k) => [k, b] as const)))]));
+}
+
+const live = keyTable(LIVE_BINDINGS);
+const replaying = keyTable(REPLAY_BINDINGS);
+
+export function bindingFor(view: View, key: string, replay = false): Binding | undefined {
+  return (replay ? replaying : live).get(view)?.get(key);
 }
 
 /**
@@ -98,6 +137,9 @@ export function keyLabel(key: string): string {
   const labels: Record<string, string> = {
     up: '↑',
     down: '↓',
+    left: '←',
+    right: '→',
+    ' ': 'Space',
     pageup: 'PgUp',
     pagedown: 'PgDn',
     home: 'Home',
@@ -124,9 +166,9 @@ export interface BarItem {
 }
 
 /** The bottom bar of a view: its keys, with the stuck device's retry and force-return when it has one. */
-export function barItems(view: View, opts: { readOnly: boolean; stuck: boolean; filtering: boolean }): BarItem[] {
+export function barItems(view: View, opts: { readOnly: boolean; stuck: boolean; filtering: boolean; replay?: boolean }): BarItem[] {
   const items: BarItem[] = [];
-  for (const b of BINDINGS) {
+  for (const b of bindingsIn(opts.replay ?? false)) {
     if (!b.views.includes(view)) continue;
     const offered = b.bar !== undefined || (opts.stuck && (b.action === 'retry' || b.action === 'forceReturn'));
     if (!offered) continue;

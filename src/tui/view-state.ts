@@ -4,6 +4,7 @@
  * the controller, so that a key's effect can be tested without a terminal.
  */
 import type { Intent } from '../core/operations.js';
+import type { ReplayCommand } from '../core/replay.js';
 import type { Line, Meaning } from './present/cells.js';
 import type { View } from './keymap.js';
 
@@ -35,7 +36,12 @@ export type Dialog =
   | { kind: 'filter'; text: string }
   | { kind: 'command'; text: string };
 
-export type Effect = { kind: 'intent'; intent: Intent; label: string } | { kind: 'exit'; code: number };
+export type Effect =
+  | { kind: 'intent'; intent: Intent; label: string }
+  | { kind: 'exit'; code: number }
+  /** The operator answered a question (for the session recording). */
+  | { kind: 'answer'; question: string; about: string; answer: 'yes' | 'no' }
+  | { kind: 'replay'; command: ReplayCommand };
 
 /** What a key did: the new view state, and what to do outside (send an intent, exit). */
 export interface Step {

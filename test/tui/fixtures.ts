@@ -108,3 +108,38 @@ export function withHeldDevice(state: HotslotState, bdf = '0000:02:00.0', guest 
     state,
   );
 }
+
+/** An event without its time, for each kind. */
+type Untimed = HotslotEvent extends infer E ? (E extends HotslotEvent ? Omit<E, 'at'> : never) : never;
+
+/**
+ * A recorded session for the replay tests, 40 s long: the lab host and vm1; at 5 s an attach of
+ * the NVMe drive 0000:03:00.0 to vm1 (done at 5.7 s); at 25 s its detach (done at 26.6 s).
+ * Each event comes with its time into the session (`t`); the session's own clock (`at`) is 1 s ahead.
+ */
+export function replaySession(): { t: number; event: HotslotEvent }[] {
+  const nvme = labDevices().find((d) => d.bdf === '0000:03:00.0')!;
+  const held = { qdevId: 'hs-0000-03-00-0', bus: 1, slot: 0, function: 0, classDescription: 'NVMe', vendorId: 0x1b36, deviceId: 0x0010, hostBdf: nvme.bdf };
+  const at = (t: number) => t + 1000;
+  const timed = (t: number, e: Untimed) => ({ t, event: { ...e, at: at(t) } as HotslotEvent });
+  return [
+    timed(0, { type: 'host.scanned', iommu: true, devices: labDevices() }),
+    timed(50, { type: 'guest.connected', guest: 'vm1', qemuVersion: '10.0.0', runState: 'running' }),
+    timed(60, { type: 'guest.devices', guest: 'vm1', devices: [], freeSlots: ['rp1', 'rp2'] }),
+    timed(5000, { type: 'op.started', opId: 'op1', op: 'attach', bdfs: [nvme.bdf], guest: 'vm1' }),
+    timed(5010, { type: 'op.step', opId: 'op1', step: 'unbind', bdf: nvme.bdf, status: 'running' }),
+    timed(5100, { type: 'op.step', opId: 'op1', step: 'unbind', bdf: nvme.bdf, status: 'ok', ms: 90, detail: 'from nvme' }),
+    timed(5200, { type: 'op.step', opId: 'op1', step: 'device_add', bdf: nvme.bdf, status: 'running' }),
+    timed(5600, { type: 'host.device.changed', device: { ...nvme, driver: 'vfio-pci', owner: { kind: 'vfio' } }, fields: ['driver', 'owner'] }),
+    timed(5600, { type: 'guest.devices', guest: 'vm1', devices: [held], freeSlots: ['rp2'] }),
+    timed(5600, { type: 'op.step', opId: 'op1', step: 'device_add', bdf: nvme.bdf, status: 'ok', ms: 400 }),
+    timed(5700, { type: 'op.finished', opId: 'op1', outcome: 'done', message: `${nvme.bdf} is with guest vm1` }),
+    timed(25_000, { type: 'op.started', opId: 'op2', op: 'detach', bdfs: [nvme.bdf], fromGuest: 'vm1' }),
+    timed(25_100, { type: 'op.step', opId: 'op2', step: 'device_del', bdf: nvme.bdf, status: 'running' }),
+    timed(26_000, { type: 'guest.devices', guest: 'vm1', devices: [], freeSlots: ['rp1', 'rp2'] }),
+    timed(26_000, { type: 'op.step', opId: 'op2', step: 'device_del', bdf: nvme.bdf, status: 'ok', ms: 900 }),
+    timed(26_500, { type: 'host.device.changed', device: nvme, fields: ['driver', 'owner'] }),
+    timed(26_600, { type: 'op.finished', opId: 'op2', outcome: 'done', message: `${nvme.bdf} (nvme) is back on the host` }),
+    timed(40_000, { type: 'guest.status', guest: 'vm1', runState: 'paused' }),
+  ];
+}

@@ -3,12 +3,19 @@ import type { HotslotEvent } from '../../src/core/events.js';
 import type { HotslotState } from '../../src/core/state.js';
 import { BINDINGS, type Action } from '../../src/tui/keymap.js';
 import { KEY } from '../support/fake-tty.js';
-import { build, labState, makeDevice, withHeldDevice } from './fixtures.js';
-import { openDashboard, type Harness } from './harness.js';
+import { build, labState, makeDevice, replaySession, withHeldDevice } from './fixtures.js';
+import { openDashboard, openReplay, type Harness, type ReplayHarness } from './harness.js';
 
 let h: Harness | undefined;
-afterEach(() => h?.close());
+let r: ReplayHarness | undefined;
+afterEach(() => {
+  h?.close();
+  r?.close();
+  h = r = undefined;
+});
 const open = (...args: Parameters<typeof openDashboard>) => (h = openDashboard(...args));
+/** A replay of the fixtures' session: an attach at 5 s, done at 5.7 s, a detach at 25 s, 40 s in all. */
+const replay = () => (r = openReplay(replaySession()));
 
 /** The device the details pane (or view) shows. */
 const detailsOf = (d: Harness) => /Details (\S+)/.exec(d.text())?.[1];
@@ -213,6 +220,55 @@ const checks: Record<Action, (key: string) => Promise<void>> = {
     await d.press(key);
     expect(d.exits).toEqual([0]);
   },
+  async replayPause(key) {
+    const d = replay();
+    await d.press(key);
+    d.advance(3_000);
+    expect(d.header()).toContain('PAUSED 0:00.0/');
+  },
+  async replayNext(key) {
+    const d = replay();
+    await d.press(key);
+    expect(d.header()).toContain('attach 0000:03:00.0 → vm1');
+    expect(d.header()).toContain('PAUSED 0:05.0/');
+  },
+  async replayPrevious(key) {
+    const d = replay();
+    await d.press('n', 'n', key);
+    expect(d.header()).toContain('PAUSED 0:05.0/');
+  },
+  async replayForward(key) {
+    const d = replay();
+    await d.press(key);
+    expect(d.header()).toContain('playing 0:10.0/');
+  },
+  async replayBack(key) {
+    const d = replay();
+    await d.press(KEY.end, key);
+    expect(d.header()).toContain('0:30.0/');
+  },
+  async replayStart(key) {
+    const d = replay();
+    await d.press(KEY.right, key);
+    expect(d.header()).toContain('0:00.0/');
+  },
+  async replayEnd(key) {
+    const d = replay();
+    await d.press(key);
+    expect(d.header()).toContain('ended 0:40.0/0:40.0');
+  },
+  async replayFaster(key) {
+    const d = replay();
+    await d.press(key);
+    d.advance(1_000);
+    expect(d.header()).toContain('playing 0:02.0/0:40.0 x2');
+  },
+  async replaySlower(key) {
+    const d = replay();
+    await d.press(key);
+    d.advance(1_000);
+    expect(d.header()).toContain('playing 0:00.5/0:40.0 x1/2');
+  },
 };
 
 const sequence: Record<string, string> = {
@@ -222,6 +278,8 @@ const sequence: Record<string, string> = {
   pagedown: KEY.pageDown,
   home: KEY.home,
   end: KEY.end,
+  left: KEY.left,
+  right: KEY.right,
   tab: KEY.tab,
   'S-tab': KEY.shiftTab,
   enter: KEY.enter,

@@ -16,7 +16,7 @@ export function registerExportCast(program: Command): void {
       if (!Number.isInteger(cols) || cols < 80 || !Number.isInteger(rows) || rows < 24) throw usageError('--cols and --rows must be whole numbers of at least 80 and 24');
       let rec;
       try {
-        rec = readRecording(file);
+        rec = await readRecording(file);
       } catch (err) {
         if (err instanceof RecordingError) throw usageError(err.message);
         throw err;

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { readRecording, RecordingError, type Recording } from '../../record/reader.js';
+import { changesState } from '../../core/events.js';
+import type { RecordedEvent } from '../../record/format.js';
+import { scanRecording, RecordingError, type Recording, type RecordingScan } from '../../record/reader.js';
 import { printJson } from '../context.js';
 import { usageError } from '../exit-codes.js';
 
@@ -11,9 +13,10 @@ interface ReplayOptions {
   theme?: string;
 }
 
-function load(file: string): Recording {
+/** Reads a recording, handing each event to `onEvent`; a file that is not a recording is bad input. */
+async function scan(file: string, onEvent: (e: RecordedEvent) => void): Promise<RecordingScan> {
   try {
-    return readRecording(file);
+    return await scanRecording(file, onEvent);
   } catch (err) {
     if (err instanceof RecordingError) throw usageError(err.message);
     throw err;
@@ -27,6 +30,37 @@ function positive(name: string, text: string | undefined, fallback: number): num
   return n;
 }
 
+/** `--check`: the whole file is read as a stream, nothing kept but counts. */
+async function check(file: string, json: boolean): Promise<void> {
+  let operations = 0;
+  let notes = 0;
+  const rec = await scan(file, (e) => {
+    if (!changesState(e.event)) notes++;
+    else if (e.event.type === 'op.started') operations++;
+  });
+  const summary = {
+    file,
+    ok: rec.problem === null,
+    schema: rec.header.schema,
+    host: rec.header.host,
+    startedAt: rec.header.startedAt,
+    events: rec.events,
+    operations,
+    notes,
+    skipped: rec.skipped,
+    durationMs: rec.durationMs,
+    problem: rec.problem,
+  };
+  if (json) printJson(summary);
+  else {
+    const skipped = rec.skipped > 0 ? `, ${rec.skipped} lines of kinds this hotslot does not know (skipped)` : '';
+    process.stdout.write(
+      `${file}: ${rec.events} events, ${operations} operations, ${Math.round(rec.durationMs / 100) / 10} s, recorded on ${rec.header.host} at ${rec.header.startedAt}${skipped}\n`,
+    );
+  }
+  if (rec.problem) throw usageError(`${file}:${rec.problem.line}: ${rec.problem.message}; the ${rec.events} events before it replay`);
+}
+
 export function registerReplay(program: Command): void {
   program
     .command('replay')
@@ -38,29 +72,18 @@ export function registerReplay(program: Command): void {
     .option('--json', 'with --check: the summary as JSON')
     .option('--theme <name>', 'colour theme')
     .action(async (file: string, opts: ReplayOptions) => {
-      const rec = load(file);
       const speed = positive('--speed', opts.speed, 1);
       if (speed === 0) throw usageError('--speed must be above 0');
       const fromMs = positive('--from', opts.from, 0) * 1000;
-      if (opts.check) {
-        const ops = rec.events.filter((e) => e.event.type === 'op.started').length;
-        const summary = {
-          file,
-          ok: rec.problem === null,
-          host: rec.header.host,
-          startedAt: rec.header.startedAt,
-          events: rec.events.length,
-          operations: ops,
-          durationMs: rec.events.at(-1)?.t ?? 0,
-          problem: rec.problem,
-        };
-        if (opts.json) printJson(summary);
-        else process.stdout.write(`${file}: ${rec.events.length} events, ${ops} operations, ${Math.round(summary.durationMs / 100) / 10} s, recorded on ${rec.header.host} at ${rec.header.startedAt}\n`);
-        if (rec.problem) throw usageError(`${file}:${rec.problem.line}: ${rec.problem.message}; the ${rec.events.length} events before it replay`);
-        return;
-      }
+      if (opts.check) return check(file, opts.json === true);
       if (!process.stdin.isTTY || !process.stdout.isTTY) throw usageError('replay needs a terminal; use --check to validate a recording from a script');
+      // Only what changes state is kept in memory: QMP traffic and other notes are passed over.
+      const events: RecordedEvent[] = [];
+      const rec = await scan(file, (e) => {
+        if (changesState(e.event)) events.push(e);
+      });
+      const recording: Recording = { ...rec, events };
       const [{ replayDashboard }, { themeFor }] = await Promise.all([import('../replay-dashboard.js'), import('./dash.js')]);
-      process.exitCode = await replayDashboard(rec, { speed, fromMs, theme: themeFor(opts.theme), file });
+      process.exitCode = await replayDashboard(recording, { speed, fromMs, theme: themeFor(opts.theme), file });
     });
 }

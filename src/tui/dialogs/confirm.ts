@@ -9,17 +9,28 @@ export interface DialogView {
   lines: Line[];
 }
 
+const intentLabels = (d: ConfirmDialog): string[] => d.onYes.filter((e): e is Extract<Effect, { kind: 'intent' }> => e.kind === 'intent').map((e) => e.label);
+
+/** The answer itself, for the session recording: the question's title and what Yes would do. */
+function answer(d: ConfirmDialog, yes: boolean): Effect {
+  const about = intentLabels(d);
+  return { kind: 'answer', question: d.title, about: about.length > 0 ? about.join(', ') : d.onYes.some((e) => e.kind === 'exit') ? 'quit' : '', answer: yes ? 'yes' : 'no' };
+}
+
 function answerYes(vs: ViewState, d: ConfirmDialog): Step {
-  const sent = d.onYes.filter((e): e is Extract<Effect, { kind: 'intent' }> => e.kind === 'intent').map((e) => e.label);
+  const sent = intentLabels(d);
   return {
     vs: { ...vs, dialog: null, status: sent.length > 0 ? { text: `sent: ${sent.join(', ')}`, meaning: 'ok' } : vs.status },
-    effects: d.onYes,
+    effects: [answer(d, true), ...d.onYes],
   };
 }
 
 function answerNo(vs: ViewState, d: ConfirmDialog): Step {
   const changes = d.onYes.some((e) => e.kind === 'intent');
-  return { vs: { ...vs, dialog: null, status: changes ? { text: `${d.title.toLowerCase()}: cancelled, nothing was sent`, meaning: 'muted' } : null }, effects: [] };
+  return {
+    vs: { ...vs, dialog: null, status: changes ? { text: `${d.title.toLowerCase()}: cancelled, nothing was sent`, meaning: 'muted' } : null },
+    effects: [answer(d, false)],
+  };
 }
 
 export function confirmKey(vs: ViewState, d: ConfirmDialog, key: string): Step {

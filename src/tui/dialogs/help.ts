@@ -1,5 +1,5 @@
 /** The keys, from the keymap itself, so the help cannot drift from what the keys do. */
-import { BINDINGS, keyLabel } from '../keymap.js';
+import { BINDINGS, bindingsIn, keyLabel } from '../keymap.js';
 import { cell, type Line } from '../present/cells.js';
 import type { Dialog, Step, ViewState } from '../view-state.js';
 import type { DialogView } from './confirm.js';
@@ -25,11 +25,13 @@ export function helpKey(vs: ViewState, d: HelpDialog, key: string): Step {
   }
 }
 
-export function helpView(readOnly: boolean): DialogView {
+export function helpView(readOnly: boolean, replay = false): DialogView {
   const lines: Line[] = [];
-  for (const b of BINDINGS) {
+  if (replay) lines.push([cell('  This is a replay of a recorded session: it shows, it changes nothing.', 'warn')]);
+  const off = replay ? ' (off: replay)' : ' (off: read-only)';
+  for (const b of bindingsIn(replay)) {
     const keys = b.keys.map(keyLabel).join(', ');
-    lines.push([cell(`  ${keys.padEnd(14)} `, 'key'), cell(b.help, b.changes && readOnly ? 'muted' : 'normal'), cell(b.changes && readOnly ? ' (off: read-only)' : '', 'warn')]);
+    lines.push([cell(`  ${keys.padEnd(14)} `, 'key'), cell(b.help, b.changes && readOnly ? 'muted' : 'normal'), cell(b.changes && readOnly ? off : '', 'warn')]);
   }
   lines.push([]);
   lines.push([cell('  Every change asks first, with No as the default.', 'muted')]);

@@ -16,6 +16,7 @@ export interface BarModel {
   readOnly: boolean;
   stuck: boolean;
   filter: string;
+  replay?: boolean;
 }
 
 const itemWidth = (i: BarItem): number => textWidth(i.key) + textWidth(i.label) + 3;
@@ -44,7 +45,7 @@ export function barCells(m: BarModel, width: number): Cell[] {
     const hintWidth = hint.reduce((n, c) => n + textWidth(c.text), 0);
     return used + hintWidth + 2 <= width ? [...prompt, cell(' '.repeat(width - used - hintWidth)), ...hint] : prompt;
   }
-  const items = d ? DIALOG_BAR[d.kind] : barItems(m.view, { readOnly: m.readOnly, stuck: m.stuck, filtering: m.filter !== '' });
+  const items = d ? DIALOG_BAR[d.kind] : barItems(m.view, { readOnly: m.readOnly, stuck: m.stuck, filtering: m.filter !== '', replay: m.replay ?? false });
   const status = m.status ? [cell(` ${m.status.text} `, m.status.meaning), cell('│', 'muted')] : [];
   const left = width - status.reduce((n, c) => n + textWidth(c.text), 0);
   return [...status, ...keys(fitting(items, left))];

@@ -10,14 +10,14 @@ import type { Dialog } from '../view-state.js';
 import { textWidth } from '../width.js';
 import { createFrame } from './frame.js';
 
-export function dialogView(d: Dialog, readOnly: boolean): DialogView | null {
+export function dialogView(d: Dialog, readOnly: boolean, replay = false): DialogView | null {
   switch (d.kind) {
     case 'confirm':
       return confirmView(d);
     case 'pick-guest':
       return pickGuestView(d);
     case 'help':
-      return helpView(readOnly);
+      return helpView(readOnly, replay);
     case 'filter':
     case 'command':
       // Drawn in the bottom bar, as a prompt.
@@ -29,8 +29,8 @@ export function createDialogPane(screen: Screen, theme: Theme) {
   const frame = createFrame(screen, theme, { style: 'dialog' });
   return {
     frame,
-    render(d: Dialog | null, readOnly: boolean, cols: number, rows: number): void {
-      const view = d ? dialogView(d, readOnly) : null;
+    render(d: Dialog | null, readOnly: boolean, cols: number, rows: number, replay = false): void {
+      const view = d ? dialogView(d, readOnly, replay) : null;
       if (!d || !view) {
         frame.place(null);
         return;

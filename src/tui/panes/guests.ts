@@ -14,6 +14,8 @@ export interface GuestsModel {
   top: number;
   selected: string | null;
   focused: boolean;
+  /** A replay: no guest yet means none had connected at this point of the session. */
+  replay?: boolean;
 }
 
 export function createGuestsPane(screen: Screen, theme: Theme) {
@@ -29,7 +31,10 @@ export function createGuestsPane(screen: Screen, theme: Theme) {
       const connected = m.guests.filter((g) => g.connected).length;
       frame.title(`Guests ${connected}/${m.guests.length}`, m.focused);
       const lines = [paintLine(headerLine(columns), theme, { width, row: theme.styles.columnHeader })];
-      if (m.guests.length === 0) lines.push(paintLine([cell('no guests (give --guest NAME=SOCKET or --guest-dir)', 'muted')], theme, { width }));
+      if (m.guests.length === 0) {
+        const why = m.replay ? 'no guest had connected yet at this point' : 'no guests (give --guest NAME=SOCKET or --guest-dir)';
+        lines.push(paintLine([cell(why, 'muted')], theme, { width }));
+      }
       const end = Math.min(m.guests.length, m.top + frame.innerHeight() - 1);
       for (let i = m.top; i < end; i++) {
         const g = m.guests[i];

@@ -15,21 +15,47 @@ export interface EventLog {
   lines: Line[];
   /** Adds an event; returns whether it made a line. */
   add(e: HotslotEvent): boolean;
+  /** Adds many at once (a replay moved forward); returns how many lines they made. */
+  addAll(events: readonly HotslotEvent[]): number;
+  /** Forgets everything (a replay went back, and its events come again). */
+  clear(): void;
 }
 
 export function createEventLog(limit = LOG_LIMIT): EventLog {
   const names: OperationNames = new Map();
   let start: number | null = null;
+  const append = (e: HotslotEvent): boolean => {
+    const line = logLine(e, names);
+    if (e.type === 'op.finished') names.delete(e.opId);
+    if (!line) return false;
+    start ??= e.at;
+    log.lines.push([cell(logClock(e.at - start) + ' ', 'muted'), ...line]);
+    return true;
+  };
+  const trim = () => {
+    if (log.lines.length > limit) log.lines.splice(0, log.lines.length - limit);
+  };
   const log: EventLog = {
     lines: [],
     add(e) {
-      const line = logLine(e, names);
-      if (e.type === 'op.finished') names.delete(e.opId);
-      if (!line) return false;
-      start ??= e.at;
-      log.lines.push([cell(logClock(e.at - start) + ' ', 'muted'), ...line]);
-      if (log.lines.length > limit) log.lines.splice(0, log.lines.length - limit);
-      return true;
+      const made = append(e);
+      trim();
+      return made;
+    },
+    addAll(events) {
+      let made = 0;
+      for (const e of events) {
+        if (append(e)) made++;
+        // Trimmed now and then, not per line: a replay may bring a million events at once.
+        if (log.lines.length >= 2 * limit) trim();
+      }
+      trim();
+      return made;
+    },
+    clear() {
+      names.clear();
+      start = null;
+      log.lines.length = 0;
     },
   };
   return log;
