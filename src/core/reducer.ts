@@ -38,6 +38,25 @@ function updateOp(state: HotslotState, opId: string, f: (op: Operation) => Opera
   return { ...state, operations: { ...state.operations, [opId]: f(op) } };
 }
 
+/**
+ * The operations with `op` added, and without the finished ones it leaves no view for: what is
+ * shown of operations is those running and, for each device, the newest that touched it. So the
+ * state stays as large as the host, however long the session (the log keeps the history), and an
+ * operation's events do not cost more with every operation before it.
+ */
+function withOperation(operations: Readonly<Record<string, Operation>>, op: Operation): Record<string, Operation> {
+  const newest = new Map<string, number>();
+  for (const b of op.bdfs) newest.set(b, op.startedAt);
+  for (const id in operations) for (const b of operations[id].bdfs) newest.set(b, Math.max(newest.get(b) ?? -Infinity, operations[id].startedAt));
+  const out: Record<string, Operation> = {};
+  for (const id in operations) {
+    const o = operations[id];
+    if (o.outcome === null || o.bdfs.some((b) => newest.get(b) === o.startedAt)) out[id] = o;
+  }
+  out[op.opId] = op;
+  return out;
+}
+
 /** Pure: the one place state changes. */
 export function reduce(prev: HotslotState, event: HotslotEvent): HotslotState {
   const state = { ...prev, now: Math.max(prev.now, event.at) };
@@ -55,12 +74,11 @@ export function reduce(prev: HotslotState, event: HotslotEvent): HotslotState {
       return { ...state, devices: rest };
     }
     case 'host.interrupts': {
-      const history: Record<string, number[]> = { ...state.interruptHistory };
-      for (const [bdf, count] of Object.entries(event.counts)) {
-        const h = history[bdf] ?? [];
-        history[bdf] = [...h.slice(Math.max(0, h.length - INTERRUPT_HISTORY + 1)), count];
-      }
-      return { ...state, interruptHistory: history };
+      // The most frequent event of a long session (one a second): the window keeps the samples as
+      // they came, so a new one costs a few dozen references rather than a copy of each device's history.
+      const samples = state.interruptSamples.length >= INTERRUPT_HISTORY ? state.interruptSamples.slice(1 - INTERRUPT_HISTORY) : state.interruptSamples.slice();
+      samples.push(event.counts);
+      return { ...state, interruptSamples: samples };
     }
     case 'guest.connected': {
       const g = { ...guest(state, event.guest), connected: true, qemuVersion: event.qemuVersion, runState: event.runState };
@@ -96,7 +114,7 @@ export function reduce(prev: HotslotState, event: HotslotEvent): HotslotState {
         message: null,
         finishedAt: null,
       };
-      return { ...state, operations: { ...state.operations, [event.opId]: op } };
+      return { ...state, operations: withOperation(state.operations, op) };
     }
     case 'op.step':
       return updateOp(state, event.opId, (op) => {

@@ -29,14 +29,28 @@ export interface HotslotState {
   devices: Readonly<Record<string, Device>>;
   iommu: boolean | null;
   guests: Readonly<Record<string, GuestState>>;
-  /** Keyed by opId; finished ones stay for the log. */
+  /** Keyed by opId: those running, and for each device the newest that touched it (the log has them all). */
   operations: Readonly<Record<string, Operation>>;
-  /** Interrupt counts per BDF from /proc/interrupts, newest last (a short window for sparklines). */
-  interruptHistory: Readonly<Record<string, number[]>>;
+  /**
+   * The newest samples of /proc/interrupts, oldest first, each the totals per BDF as the host
+   * watcher read them (a short window for sparklines; `interruptHistory` gives one device's).
+   */
+  interruptSamples: readonly Readonly<Record<string, number>>[];
   /** Time of the newest event seen, from the injected clock. */
   now: number;
 }
 
-export const initialState: HotslotState = { devices: {}, iommu: null, guests: {}, operations: {}, interruptHistory: {}, now: 0 };
+export const initialState: HotslotState = { devices: {}, iommu: null, guests: {}, operations: {}, interruptSamples: [], now: 0 };
 
+/** Samples kept: a minute at the host watcher's pace. */
 export const INTERRUPT_HISTORY = 60;
+
+/** One device's interrupt totals in the window, oldest first (samples it is missing from are left out). */
+export function interruptHistory(state: HotslotState, bdf: string): number[] {
+  const out: number[] = [];
+  for (const sample of state.interruptSamples) {
+    const count: number | undefined = sample[bdf];
+    if (count !== undefined) out.push(count);
+  }
+  return out;
+}

@@ -67,6 +67,9 @@ const FIELDS: Readonly<Record<SessionRecord['type'], Readonly<Record<string, Fie
   'terminal.resized': { cols: 'number', rows: 'number' },
 };
 
+/** The same, as lists: read once per line. */
+const FIELD_LISTS = new Map(Object.entries(FIELDS).map(([type, fields]) => [type, Object.entries(fields)]));
+
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isDevice = (v: unknown): boolean => isObject(v) && typeof v.bdf === 'string' && isObject(v.owner);
 
@@ -109,9 +112,8 @@ export function checkLine(json: unknown, known: (type: string) => boolean): Line
     return { ok: false, message: 'not an event line (event: expected an object with a type and a time, at)' };
   }
   if (!known(event.type)) return { ok: 'unknown', seq, t };
-  const fields = FIELDS[event.type as SessionRecord['type']];
-  for (const name in fields) {
-    if (!fits(event[name], fields[name])) return { ok: false, message: `a ${event.type} event whose ${name} is not ${WANT[fields[name]]}` };
+  for (const [name, kind] of FIELD_LISTS.get(event.type)!) {
+    if (!fits(event[name], kind)) return { ok: false, message: `a ${event.type} event whose ${name} is not ${WANT[kind]}` };
   }
   return { ok: true, line: json as unknown as RecordedEvent };
 }

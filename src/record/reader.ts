@@ -83,10 +83,14 @@ function readHeader(file: string, text: string): RecordingHeader {
  * event on as it comes. A bad header is an error (RecordingError); a bad, torn or out-of-order
  * event line ends the recording there, with a problem naming its line.
  */
-export async function scanRecording(file: string, onEvent: (e: RecordedEvent) => void): Promise<RecordingScan> {
+export async function scanRecording(
+  file: string,
+  onEvent: (e: RecordedEvent, line: number) => void,
+  onHeader?: (header: RecordingHeader) => void,
+): Promise<RecordingScan> {
   const newlineAtEnd = await endsWithNewline(file);
   return new Promise<RecordingScan>((resolve, reject) => {
-    const input = createReadStream(file, { highWaterMark: 1 << 20 });
+    const input = createReadStream(file, { highWaterMark: 64 << 10 });
     const lines = input.pipe(split2('\n', { maxLength: MAX_LINE }));
     let n = 0;
     let header: RecordingHeader | null = null;
@@ -126,6 +130,7 @@ export async function scanRecording(file: string, onEvent: (e: RecordedEvent) =>
         }
         known = knownKinds(header.schema);
         nextSeq = header.continued?.seq ?? 0;
+        onHeader?.(header);
         return;
       }
       let json: unknown;
@@ -143,8 +148,13 @@ export async function scanRecording(file: string, onEvent: (e: RecordedEvent) =>
       nextSeq++;
       lastT = t;
       if (v.ok === true) {
+        try {
+          onEvent(v.line, n);
+        } catch (err) {
+          // A line that passes the checks and still cannot be replayed ends the recording here too.
+          return stop(n, `cannot replay it: ${err instanceof Error ? err.message : String(err)}`);
+        }
         events++;
-        onEvent(v.line);
       } else skipped++;
     });
     lines.on('end', () => {

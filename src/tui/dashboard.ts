@@ -7,7 +7,7 @@ import { auditTime, merge, tap, type Observable, type Subscription } from 'rxjs'
 import type { HotslotEvent, SessionNote } from '../core/events.js';
 import type { Intent } from '../core/operations.js';
 import type { ReplayCommand, ReplayFrame, ReplayPosition } from '../core/replay.js';
-import { initialState, type HotslotState } from '../core/state.js';
+import { initialState, interruptHistory, type HotslotState } from '../core/state.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { colourCount, createScreen, type RawKey, type Screen } from './blessed.js';
 import { handleKey, normalise, type KeyContext } from './controller.js';
@@ -182,7 +182,7 @@ export function startDashboard(opts: DashboardOptions): Dashboard {
       const d = detailsLines(vs);
       details.render({ title: d.title, lines: d.lines, top: vs.view === 'details' ? vs.detailsTop : 0, focused: vs.view === 'details' });
       logPane.render({ lines: eventLog.lines, back: vs.logBack, focused: vs.focus === 'log' });
-      sparkline.render({ bdf: vs.selectedBdf, counts: vs.selectedBdf ? (state.interruptHistory[vs.selectedBdf] ?? []) : [] });
+      sparkline.render({ bdf: vs.selectedBdf, counts: vs.selectedBdf ? interruptHistory(state, vs.selectedBdf) : [] });
       bar.render({
         view: vs.view,
         dialog: vs.dialog,

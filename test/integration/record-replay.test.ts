@@ -75,7 +75,8 @@ describe('record and replay', () => {
     let s = initialState;
     for (const e of events) states.push((s = reduce(s, e)));
     expect(states).toEqual(seen);
-    expect(Object.values(states.at(-1)!.operations).map((o) => [o.op, o.outcome])).toEqual([
+    const started = new Map(events.flatMap((e) => (e.type === 'op.started' ? [[e.opId, e.op] as const] : [])));
+    expect(events.flatMap((e) => (e.type === 'op.finished' ? [[started.get(e.opId), e.outcome]] : []))).toEqual([
       ['attach', 'done'],
       ['move', 'done'],
       ['detach', 'done'],

@@ -410,3 +410,24 @@ describe('--read-only', () => {
     expect(bar(d)).toContain('filter');
   });
 });
+
+describe('what the dashboard notes for the session recording', () => {
+  it('each answer to a question, No and Yes, with what it was about; the intent only after Yes', async () => {
+    const d = open(mixedState());
+    await d.press('j', 'j', 'd', 'n');
+    expect(d.sent).toEqual([]);
+    await d.press('d', 'y');
+    const answers = d.notes.flatMap((n) => (n.type === 'operator.answer' ? [[n.question, n.about, n.answer]] : []));
+    expect(answers).toEqual([
+      ['Detach', 'detach 0000:02:00.0 ← vm1', 'no'],
+      ['Detach', 'detach 0000:02:00.0 ← vm1', 'yes'],
+    ]);
+    expect(d.sent).toEqual([{ kind: 'detach', bdf: '0000:02:00.0' }]);
+  });
+
+  it('a resize of the terminal, with its new size', () => {
+    const d = open(labState());
+    d.term.resize(100, 30);
+    expect(d.notes.filter((n) => n.type === 'terminal.resized').map((n) => n.type === 'terminal.resized' && [n.cols, n.rows])).toEqual([[100, 30]]);
+  });
+});

@@ -3,7 +3,7 @@ import { firstValueFrom, toArray, take } from 'rxjs';
 import type { Device } from '../../src/core/device.js';
 import type { HotslotEvent } from '../../src/core/events.js';
 import { reduce } from '../../src/core/reducer.js';
-import { initialState } from '../../src/core/state.js';
+import { initialState, interruptHistory } from '../../src/core/state.js';
 import { createBus } from '../../src/core/bus.js';
 
 function device(bdf: string, driver: string | null): Device {
@@ -67,13 +67,33 @@ describe('reducer', () => {
     expect(s.now).toBe(41);
   });
 
+  it('keeps what the screen can show of operations: every running one, and the newest on each device, however many came before', () => {
+    const events: HotslotEvent[] = [];
+    const op = (at: number, opId: string, bdfs: string[], finish = true) => {
+      events.push({ type: 'op.started', at, opId, op: 'attach', bdfs, guest: 'vm1' });
+      if (finish) events.push({ type: 'op.finished', at: at + 1, opId, outcome: 'done', message: '' });
+    };
+    for (let i = 0; i < 500; i++) op(10 + 10 * i, `a${i}`, ['0000:02:00.0']);
+    op(6000, 'group', ['0000:03:00.0', '0000:03:00.1']);
+    op(6010, 'still-running', ['0000:02:00.0'], false);
+    op(6020, 'half', ['0000:03:00.0']);
+    let s = run(events);
+    expect(Object.keys(s.operations).sort()).toEqual(['group', 'half', 'still-running']);
+    // The group operation goes once neither of its devices has it as the newest.
+    s = run([...events, { type: 'op.finished', at: 6030, opId: 'still-running', outcome: 'done', message: '' }, { type: 'op.started', at: 6040, opId: 'last', op: 'return', bdfs: ['0000:03:00.1'] }]);
+    expect(Object.keys(s.operations).sort()).toEqual(['half', 'last', 'still-running']);
+  });
+
   it('removes a device that disappeared and keeps a bounded interrupt history', () => {
     let s = run([{ type: 'host.scanned', at: 1, iommu: true, devices: [device('0000:02:00.0', 'e1000e'), device('0000:03:00.0', null)] }]);
     s = reduce(s, { type: 'host.device.removed', at: 2, bdf: '0000:03:00.0' });
     expect(Object.keys(s.devices)).toEqual(['0000:02:00.0']);
     for (let i = 0; i < 100; i++) s = reduce(s, { type: 'host.interrupts', at: 3 + i, counts: { '0000:02:00.0': i } });
-    expect(s.interruptHistory['0000:02:00.0']).toHaveLength(60);
-    expect(s.interruptHistory['0000:02:00.0'].at(-1)).toBe(99);
+    expect(interruptHistory(s, '0000:02:00.0')).toEqual(Array.from({ length: 60 }, (_, i) => 40 + i));
+    // A device that was not in every sample has only the counts of those it was in.
+    s = reduce(s, { type: 'host.interrupts', at: 200, counts: { '0000:03:00.0': 7 } });
+    expect(interruptHistory(s, '0000:02:00.0')).toHaveLength(59);
+    expect(interruptHistory(s, '0000:03:00.0')).toEqual([7]);
   });
 });
 

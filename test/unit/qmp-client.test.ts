@@ -17,7 +17,7 @@ import {
   type QmpEvent,
   type QmpLogger,
 } from '../../src/qmp/index.js';
-import { line, startMisbehavingPeer, type MisbehavingPeer, type PeerConnection } from '../support/misbehaving-qmp-peer.js';
+import { line, PEER_GREETING, startMisbehavingPeer, type MisbehavingPeer, type PeerConnection } from '../support/misbehaving-qmp-peer.js';
 
 interface LogEntry {
   level: string;
@@ -82,6 +82,32 @@ describe('QMP client against a peer that behaves', () => {
     conn.send({ return: { status: 'running' }, id: ca.id });
     expect(await a).toEqual({ status: 'running' });
     expect(await b).toEqual({ name: 'second' });
+  });
+
+  it('shows every message on the wire, greeting and negotiation included, in the order they went and came', async () => {
+    const client = newClient();
+    const wire: string[] = [];
+    client.traffic$.subscribe({
+      next: ({ direction, message }) => wire.push(`${direction} ${JSON.stringify(message)}`),
+      complete: () => wire.push('complete'),
+    });
+    const [conn] = await Promise.all([peer.nextConnection(), client.connect()]);
+    const reply = client.execute('device_del', { id: 'hs-1' });
+    const { id } = await conn.nextCommand();
+    conn.send({ event: 'DEVICE_DELETED', timestamp: ts, data: { device: 'hs-1' } });
+    conn.send({ return: {}, id });
+    await reply;
+    await client.close();
+    const idText = JSON.stringify(id);
+    expect(wire).toEqual([
+      `received ${JSON.stringify(PEER_GREETING)}`,
+      'sent {"execute":"qmp_capabilities","id":1}',
+      'received {"return":{},"id":1}',
+      `sent {"execute":"device_del","arguments":{"id":"hs-1"},"id":${idText}}`,
+      `received ${JSON.stringify({ event: 'DEVICE_DELETED', timestamp: ts, data: { device: 'hs-1' } })}`,
+      `received {"return":{},"id":${idText}}`,
+      'complete',
+    ]);
   });
 
   it('puts together a reply that arrives one byte at a time, including multi-byte characters', async () => {

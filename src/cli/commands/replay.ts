@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { changesState } from '../../core/events.js';
 import type { RecordedEvent } from '../../record/format.js';
-import { scanRecording, RecordingError, type Recording, type RecordingScan } from '../../record/reader.js';
+import { replayHeadless } from '../../record/headless.js';
+import { scanRecording, RecordingError, type Recording } from '../../record/reader.js';
 import { printJson } from '../context.js';
 import { usageError } from '../exit-codes.js';
 
@@ -13,10 +14,10 @@ interface ReplayOptions {
   theme?: string;
 }
 
-/** Reads a recording, handing each event to `onEvent`; a file that is not a recording is bad input. */
-async function scan(file: string, onEvent: (e: RecordedEvent) => void): Promise<RecordingScan> {
+/** A file that is not a recording is bad input (exit 2), said in one line. */
+async function orUsage<T>(reading: Promise<T>): Promise<T> {
   try {
-    return await scanRecording(file, onEvent);
+    return await reading;
   } catch (err) {
     if (err instanceof RecordingError) throw usageError(err.message);
     throw err;
@@ -30,14 +31,10 @@ function positive(name: string, text: string | undefined, fallback: number): num
   return n;
 }
 
-/** `--check`: the whole file is read as a stream, nothing kept but counts. */
+/** `--check`: the whole file is read as a stream and replayed with no screen; nothing is kept but the state. */
 async function check(file: string, json: boolean): Promise<void> {
-  let operations = 0;
-  let notes = 0;
-  const rec = await scan(file, (e) => {
-    if (!changesState(e.event)) notes++;
-    else if (e.event.type === 'op.started') operations++;
-  });
+  const rec = await orUsage(replayHeadless(file));
+  const { operations, notes } = rec;
   const summary = {
     file,
     ok: rec.problem === null,
@@ -68,7 +65,7 @@ export function registerReplay(program: Command): void {
     .argument('<file>', 'a session recording (JSON Lines)')
     .option('--speed <n>', 'play faster (2) or slower (0.5)', '1')
     .option('--from <seconds>', 'start this many seconds into the session')
-    .option('--check', 'validate the recording and summarise it; exit 2 naming the first bad line')
+    .option('--check', 'replay it with no screen and summarise it; exit 2 naming the first bad line')
     .option('--json', 'with --check: the summary as JSON')
     .option('--theme <name>', 'colour theme')
     .action(async (file: string, opts: ReplayOptions) => {
@@ -79,9 +76,11 @@ export function registerReplay(program: Command): void {
       if (!process.stdin.isTTY || !process.stdout.isTTY) throw usageError('replay needs a terminal; use --check to validate a recording from a script');
       // Only what changes state is kept in memory: QMP traffic and other notes are passed over.
       const events: RecordedEvent[] = [];
-      const rec = await scan(file, (e) => {
-        if (changesState(e.event)) events.push(e);
-      });
+      const rec = await orUsage(
+        scanRecording(file, (e) => {
+          if (changesState(e.event)) events.push(e);
+        }),
+      );
       const recording: Recording = { ...rec, events };
       const [{ replayDashboard }, { themeFor }] = await Promise.all([import('../replay-dashboard.js'), import('./dash.js')]);
       process.exitCode = await replayDashboard(recording, { speed, fromMs, theme: themeFor(opts.theme), file });
