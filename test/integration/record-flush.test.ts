@@ -1,10 +1,9 @@
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { filter, firstValueFrom, merge, timeout } from 'rxjs';
+import { filter, firstValueFrom, merge, ReplaySubject, skip, timeout } from 'rxjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { systemClock } from '../../src/core/clock.js';
-import type { HotslotState } from '../../src/core/state.js';
 import { startDemoLab, type DemoLab } from '../../src/demo/demo-lab.js';
 import { Journal } from '../../src/hotplug/journal.js';
 import type { KernelPort } from '../../src/kernel/index.js';
@@ -93,27 +92,26 @@ describe('session recording and destructive steps', () => {
         return g === web && failAdd && command === 'device_add' ? 'error' : undefined;
       });
     }
-    s.start();
-    const until = (p: (st: HotslotState) => boolean) => firstValueFrom(s.bus.state$.pipe(filter(p), timeout(20_000)));
-    const outcomes: string[] = [];
+    const outcomes = new ReplaySubject<string>();
     s.bus.events$.subscribe((e) => {
-      if (e.type === 'op.finished') outcomes.push(e.outcome);
+      if (e.type === 'op.finished') outcomes.next(e.outcome);
     });
-    const finished = (n: number) => until(() => outcomes.length >= n);
+    /** The outcome of the n-th operation, once it has one. */
+    const finished = (n: number) => firstValueFrom(outcomes.pipe(skip(n - 1), timeout(30_000)));
+    s.start();
     try {
-      await until((st) => Object.values(st.guests).filter((g) => g.connected).length === 3 && st.devices['0000:02:00.0'] !== undefined);
+      await firstValueFrom(s.bus.state$.pipe(filter((st) => Object.values(st.guests).filter((g) => g.connected).length === 3 && st.devices['0000:02:00.0'] !== undefined), timeout(30_000)));
       s.sendIntent({ kind: 'attach', bdf: '0000:02:00.0', guest: 'web' });
-      await finished(1);
+      expect(await finished(1)).toBe('done');
       s.sendIntent({ kind: 'move', bdf: '0000:02:00.0', guest: 'db' });
-      await finished(2);
+      expect(await finished(2)).toBe('done');
       // QEMU refuses the device_add: every step before it is undone, each undo a write of its own.
       failAdd = true;
       s.sendIntent({ kind: 'attach', bdf: '0000:03:00.0', guest: 'web' });
-      await finished(3);
+      expect(await finished(3)).toBe('failed');
       failAdd = false;
-      expect(outcomes).toEqual(['done', 'done', 'failed']);
       s.sendIntent({ kind: 'detach', bdf: '0000:02:00.0' });
-      await finished(4);
+      expect(await finished(4)).toBe('done');
     } finally {
       recorder.close();
     }
