@@ -28,6 +28,8 @@ export function recordedTraffic(guest: string, traffic$: Observable<QmpTraffic>,
           return;
         }
         if (typeof message.event === 'string') return;
+        // A new connection: what the last one left unanswered never will be.
+        if ('QMP' in message) asked.clear();
         const question = 'id' in message ? asked.get(message.id) : undefined;
         if (!question) {
           note('qmp.received', message);
