@@ -1,6 +1,6 @@
 import { homedir, userInfo } from 'node:os';
-import { merge } from 'rxjs';
 import { join } from 'node:path';
+import { merge } from 'rxjs';
 import { systemClock } from '../core/clock.js';
 import { Recorder } from '../record/recorder.js';
 import { VERSION } from './version.js';
