@@ -7,7 +7,7 @@
 // Prints the scenario's JSON summary; exits non-zero when a step failed or time ran out.
 //
 // usage: npm run lab [-- --save-snapshots] [--keep]
-//   LAB_TIMEOUT_S (default 1200): the whole lab host run, after which it is stopped and fails.
+//   LAB_TIMEOUT_S (default 2400): the whole lab host run, after which it is stopped and fails.
 //   LAB_DIR: where images and results go (default $XDG_CACHE_HOME/hotslot-lab).
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 const { values: flags } = parseArgs({ options: { 'save-snapshots': { type: 'boolean' }, keep: { type: 'boolean' } } });
 const REPO = resolve(import.meta.dirname, '../..');
 const LAB = resolve(process.env.LAB_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'hotslot-lab'));
-const TIMEOUT_S = Number(process.env.LAB_TIMEOUT_S ?? 1200);
+const TIMEOUT_S = Number(process.env.LAB_TIMEOUT_S ?? 2400);
 const t0 = Date.now();
 const log = (msg) => console.log(`[lab ${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
 
