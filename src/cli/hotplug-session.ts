@@ -45,6 +45,14 @@ function dedupe(specs: GuestSpec[]): GuestSpec[] {
   return specs.filter((s) => (seen.has(s.name) ? false : (seen.add(s.name), true)));
 }
 
+/** The guests (and their QMP sockets) that the journal's unfinished operations name. */
+export function journalGuestSockets(journal: Journal): { name: string; socket: string }[] {
+  return journal.open().flatMap(({ intent }) => [
+    ...(intent.guest && intent.guestSocket ? [{ name: intent.guest, socket: intent.guestSocket }] : []),
+    ...(intent.fromGuest && intent.fromGuestSocket ? [{ name: intent.fromGuest, socket: intent.fromGuestSocket }] : []),
+  ]);
+}
+
 export interface HotplugSession {
   hotplug: Hotplug;
   kernel: KernelPort;
@@ -67,14 +75,7 @@ export async function openHotplugSession(
   const dryKernel = opts.dryRun ? openKernel({ kind: 'dry-run', sysfsRoot: g.sysfsRoot }) : null;
   const kernel = dryKernel ?? openKernel({ kind: g.kernel, sysfsRoot: g.sysfsRoot });
   const writes = (): SysfsWrite[] => dryKernel?.describeWrites() ?? [];
-  let extra: { name: string; socket: string }[] = [];
-  if (opts.journalGuests) {
-    extra = journal.open().flatMap(({ intent }) => [
-      ...(intent.guest && intent.guestSocket ? [{ name: intent.guest, socket: intent.guestSocket }] : []),
-      ...(intent.fromGuest && intent.fromGuestSocket ? [{ name: intent.fromGuest, socket: intent.fromGuestSocket }] : []),
-    ]);
-  }
-  const specs = guestSpecs(g, extra);
+  const specs = guestSpecs(g, opts.journalGuests ? journalGuestSockets(journal) : []);
   let lock: HostLock | null = null;
   if (!opts.dryRun) {
     try {

@@ -1,17 +1,12 @@
-import { homedir, userInfo } from 'node:os';
-import { join } from 'node:path';
-import { merge } from 'rxjs';
-import { systemClock } from '../core/clock.js';
-import { Recorder } from '../record/recorder.js';
-import { VERSION } from './version.js';
 import type { GuestSpec } from '../guests/guest-specs.js';
 import type { HostSources } from '../host/inventory.js';
-import { Journal } from '../hotplug/journal.js';
 import type { KernelPort } from '../kernel/index.js';
-import { LiveSession } from '../live/live-session.js';
 import type { HeaderInfo } from '../tui/present/header.js';
 import { startDashboard } from '../tui/dashboard.js';
 import type { Theme } from '../tui/theme.js';
+import { openLiveSession } from './open-live-session.js';
+
+export { defaultRecordPath } from './open-live-session.js';
 
 const SIGNALS = { SIGTERM: 15, SIGHUP: 1, SIGINT: 2 } as const;
 
@@ -27,38 +22,14 @@ export interface RunDashboardOptions {
   recordPath: string | null;
 }
 
-/** `$XDG_STATE_HOME/hotslot/sessions/2026-11-21T08-55-00.jsonl`. */
-export function defaultRecordPath(): string {
-  const base = process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state');
-  return join(base, 'hotslot', 'sessions', `${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`);
-}
-
 /** The dashboard on a live session until the operator leaves; resolves with the exit status. */
 export async function runDashboard(opts: RunDashboardOptions): Promise<number> {
-  let recorder: Recorder | null = null;
-  const session = new LiveSession({
-    sources: opts.sources,
-    kernel: opts.readOnly ? null : opts.kernel,
-    journal: opts.readOnly ? null : new Journal(opts.stateDir),
-    guests: opts.guests,
-    clock: systemClock,
-    // What led up to a change is on disk before the change begins.
-    beforeChange: () => recorder?.flush(),
+  const live = openLiveSession({
+    ...opts,
+    host: opts.header.host,
+    terminal: process.stdout.columns ? { cols: process.stdout.columns, rows: process.stdout.rows } : null,
   });
-  recorder = opts.recordPath
-    ? new Recorder({
-        path: opts.recordPath,
-        clock: systemClock,
-        header: {
-          hotslotVersion: VERSION,
-          host: opts.header.host,
-          user: userInfo().username,
-          startedAt: new Date().toISOString(),
-          terminal: process.stdout.columns ? { cols: process.stdout.columns, rows: process.stdout.rows } : null,
-        },
-        maxBytes: 64 << 20,
-      }).attach(merge(session.bus.events$, session.bus.notes$))
-    : null;
+  const session = live.session;
   const code = await new Promise<number>((resolve) => {
     const dash = startDashboard({
       state$: session.bus.state$,
@@ -84,11 +55,10 @@ export async function runDashboard(opts: RunDashboardOptions): Promise<number> {
     function cleanup(): void {
       for (const [s, h] of handlers) process.removeListener(s, h);
     }
-    session.start();
+    void live.start();
   });
-  session.stop();
-  recorder?.close();
+  await live.close();
   process.stdin.pause();
-  if (recorder?.failure) process.stderr.write(`hotslot: ${recorder.failure}\n`);
+  if (live.recordingFailure) process.stderr.write(`hotslot: ${live.recordingFailure}\n`);
   return code;
 }

@@ -1,11 +1,8 @@
-import { hostname, release } from 'node:os';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { release } from 'node:os';
 import type { Command } from 'commander';
 import { loadTheme, ThemeError, type Theme } from '../../tui/theme.js';
 import { globalOptions, type GlobalOptions } from '../context.js';
 import { usageError } from '../exit-codes.js';
-import { hostSources } from './list.js';
 
 interface DashOptions {
   readOnly?: boolean;
@@ -21,16 +18,6 @@ export function themeFor(name: string | undefined): Theme {
     throw err;
   }
 }
-
-/** A line of procfs, or null when the tree has no such file (snapshots keep only a few). */
-function procLine(procRoot: string, rel: string): string | null {
-  try {
-    return readFileSync(join(procRoot, rel), 'utf8').trim() || null;
-  } catch {
-    return null;
-  }
-}
-
 
 export function registerDash(program: Command): void {
   program
@@ -50,19 +37,15 @@ export async function runDash(g: GlobalOptions, opts: DashOptions): Promise<numb
   const theme = themeFor(opts.theme);
   if (!process.stdin.isTTY || !process.stdout.isTTY) throw usageError('dash needs a terminal on stdin and stdout; for scripts use list --json or check --json');
   const live = g.procRoot === '/proc';
-  const [{ guestSpecs, stateDirOf }, { openKernel }] = await Promise.all([import('../hotplug-session.js'), import('../../kernel/index.js')]);
   // Loaded on use: the dashboard's modules are heavy, and most commands never need them.
-  const { runDashboard, defaultRecordPath } = await import('../run-dashboard.js');
+  const [{ liveTargetFrom, recordPathOf, hostLabel, procLine }, { runDashboard }] = await Promise.all([import('../open-live-session.js'), import('../run-dashboard.js')]);
   return runDashboard({
-    sources: hostSources(g),
-    kernel: opts.readOnly ? null : openKernel({ kind: g.kernel, sysfsRoot: g.sysfsRoot }),
-    stateDir: stateDirOf(g),
-    guests: guestSpecs(g),
+    ...liveTargetFrom(g, { readOnly: opts.readOnly === true }),
     theme,
     readOnly: opts.readOnly === true,
-    recordPath: opts.record === false ? null : typeof opts.record === 'string' ? opts.record : defaultRecordPath(),
+    recordPath: recordPathOf(opts.record),
     header: {
-      host: procLine(g.procRoot, 'sys/kernel/hostname') ?? (live ? hostname() : 'snapshot'),
+      host: hostLabel(g),
       kernel: procLine(g.procRoot, 'sys/kernel/osrelease') ?? (live ? release() : 'unknown'),
       ...(live ? { mode: 'live' as const } : {}),
     },
