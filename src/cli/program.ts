@@ -18,6 +18,7 @@ import { registerDemo, runDemo } from './commands/demo.js';
 import { registerReplay } from './commands/replay.js';
 import { registerExportCast } from './commands/export-cast.js';
 import { registerSnapshot } from './commands/snapshot.js';
+import { registerWatch } from './commands/watch.js';
 
 import { VERSION } from './version.js';
 
@@ -58,6 +59,7 @@ export function buildProgram(): Command {
   registerGuests(program);
   registerVfs(program);
   registerDash(program);
+  registerWatch(program);
   registerDemo(program);
   registerReplay(program);
   registerExportCast(program);
