@@ -11,7 +11,7 @@ export type WatchRecord =
   | { event: 'watch.started'; guests: string[]; returnOnExit: boolean; recording: string | null }
   | { event: 'watch.stopped'; reason: string }
   | { event: 'guest.connected'; guest: string; qemuVersion: string | null }
-  /** Its QEMU could not be reached at start (no reconnecting: run watch again once it is up). */
+  /** Its QEMU could not be reached at start; it is tried again, and `guest.connected` follows once it is up. */
   | { event: 'guest.unreachable'; guest: string; reason: string }
   /** Its QEMU went away; `devices` are the host devices it held, `returning` whether they now go home. */
   | { event: 'guest.gone'; guest: string; reason: string; devices: string[]; returning: boolean }

@@ -26,7 +26,8 @@ export function monitorGuest(
   const client = new QmpClient(spec.endpoint, {
     connectTimeoutMs: 3_000,
     commandTimeoutMs: 10_000,
-    reconnect: { initialDelayMs: 500, maxDelayMs: 5_000 },
+    // A guest whose QEMU is not up yet is followed once it is.
+    reconnect: { initialDelayMs: 500, maxDelayMs: 5_000, retryFirst: true },
   });
   const events$ = new Observable<GuestEvent>((subscriber) => {
     let stopped = false;

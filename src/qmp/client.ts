@@ -23,6 +23,11 @@ export interface ReconnectOptions {
   factor?: number;
   /** Attempts after a loss before giving up for good. Default: no limit. */
   maxAttempts?: number;
+  /**
+   * Keep trying after a failed first connection too (a QEMU that is not up yet); `connect()`
+   * still rejects with that first failure. Default false.
+   */
+  retryFirst?: boolean;
 }
 
 export interface QmpClientOptions {
@@ -123,6 +128,7 @@ export class QmpClient {
       maxDelayMs: r.maxDelayMs ?? 10_000,
       factor: r.factor ?? 2,
       maxAttempts: r.maxAttempts ?? Infinity,
+      retryFirst: r.retryFirst ?? false,
     };
     this.state$ = this.stateSubject.asObservable();
     this.events$ = this.eventSubject.asObservable();
@@ -152,7 +158,12 @@ export class QmpClient {
       return await this.establish(1);
     } catch (error) {
       const qmpError = this.asQmpError(error);
-      if (!this.closedByClient) this.setClosed(qmpError.message, qmpError, false);
+      if (!this.closedByClient) {
+        if (this.reconnect?.retryFirst && this.reconnect.maxAttempts > 0) {
+          this.setClosed(qmpError.message, qmpError, true);
+          this.scheduleReconnect(1);
+        } else this.setClosed(qmpError.message, qmpError, false);
+      }
       throw qmpError;
     }
   }

@@ -114,4 +114,27 @@ describe('live session', () => {
     const st = await until(s, (x) => Object.values(x.operations).some((o) => o.op === 'recover' && o.outcome !== null));
     expect(Object.values(st.operations).find((o) => o.op === 'recover')).toMatchObject({ outcome: 'done', message: expect.stringMatching(/nothing to recover/) as unknown });
   });
+
+  it('follows a guest whose QEMU was not up at start once it comes up', async () => {
+    lab = await extractLabSnapshot('boot');
+    const socket = join(lab.dir, 'late.qmp');
+    const s = new LiveSession({
+      sources: { sysfsRoot: lab.sysfsRoot, procRoot: lab.procRoot },
+      kernel: null,
+      journal: null,
+      guests: [{ name: 'late', endpoint: unixEndpoint(socket), source: 'test' }],
+      clock: systemClock,
+      hostPollMs: 100,
+      guestPollMs: 100,
+    });
+    session = s;
+    const unreachable = firstValueFrom(s.bus.events$.pipe(filter((e) => e.type === 'guest.disconnected'), timeout(10_000)));
+    s.start();
+    expect(await unreachable).toMatchObject({ guest: 'late' });
+    const late = new SimulatedGuest({ name: 'late', socketPath: socket, sysfsRoot: lab.sysfsRoot });
+    await late.start();
+    guests.push(late);
+    const st = await until(s, (x) => x.guests.late?.connected === true);
+    expect(st.guests.late.qemuVersion).toBe('10.0.0');
+  });
 });
