@@ -86,6 +86,7 @@ export async function runWatch(g: GlobalOptions, opts: WatchOptions): Promise<nu
   const why = await stopped;
   await live.close();
   sub.unsubscribe();
+  if (live.recordingFailure) process.stderr.write(`hotslot: ${live.recordingFailure}\n`);
   print({ event: 'watch.stopped', reason: why });
   for (const [s, h] of handlers) process.removeListener(s, h);
   process.stdout.removeListener('error', onStdoutError);
