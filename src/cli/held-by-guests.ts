@@ -1,3 +1,4 @@
+import { anyGuestConfigured } from './config-file.js';
 import type { GlobalOptions } from './context.js';
 
 /**
@@ -5,7 +6,7 @@ import type { GlobalOptions } from './context.js';
  * and their modules (QMP, RxJS) load only then: `list` and `check` stay quick without them.
  */
 export async function heldByGuests(g: GlobalOptions): Promise<Map<string, { guest: string; qdevId?: string }>> {
-  if (g.guest.length === 0 && g.guestDir === undefined) return new Map();
+  if (!anyGuestConfigured(g)) return new Map();
   const { guestHolders } = await import('./guest-holders.js');
   return guestHolders(g);
 }

@@ -13,6 +13,7 @@ import { RecordingQmp, type RecordedQmp } from '../hotplug/qmp-sender.js';
 import { openKernel, type KernelPort, type SysfsWrite, KernelInputError } from '../kernel/index.js';
 import { unixEndpoint } from '../qmp/index.js';
 import { hostSources } from './commands/list.js';
+import { configOf } from './config-file.js';
 import type { GlobalOptions } from './context.js';
 import { CliError, ExitCode, usageError, type ExitCodeValue } from './exit-codes.js';
 
@@ -29,11 +30,12 @@ export function guestSpecs(g: GlobalOptions, extraSockets: { name: string; socke
   try {
     const given = g.guest.map(parseGuestOption);
     const inDir = g.guestDir ? guestsInDir(g.guestDir) : [];
-    const named = new Set([...given, ...inDir].map((s) => s.name));
+    const fromConfig = configOf(g).guests;
+    const named = new Set([...given, ...inDir, ...fromConfig].map((s) => s.name));
     const fromJournal = extraSockets
       .filter((s) => !named.has(s.name))
       .map((s) => ({ name: s.name, endpoint: unixEndpoint(s.socket), source: 'the journal' }));
-    return mergeGuestSpecs(given, inDir, dedupe(fromJournal));
+    return mergeGuestSpecs(given, inDir, fromConfig, dedupe(fromJournal));
   } catch (err) {
     if (err instanceof GuestSpecError) throw usageError(err.message);
     throw err;

@@ -14,6 +14,7 @@ import { registerGuests } from './commands/guests.js';
 import { registerVfs } from './commands/vfs.js';
 import { registerDash, runDash } from './commands/dash.js';
 import type { GlobalOptions } from './context.js';
+import { anyGuestConfigured } from './config-file.js';
 import { registerDemo, runDemo } from './commands/demo.js';
 import { registerReplay } from './commands/replay.js';
 import { registerExportCast } from './commands/export-cast.js';
@@ -67,7 +68,7 @@ export function buildProgram(): Command {
   // A bare `hotslot`: the dashboard on the configured guests, or the demo lab when there are none.
   program.action(async (_opts: unknown, cmd: Command) => {
     const g = cmd.opts<GlobalOptions>();
-    process.exitCode = g.guest.length === 0 && g.guestDir === undefined ? await runDemo({}) : await runDash(g, {});
+    process.exitCode = anyGuestConfigured(g) ? await runDash(g, {}) : await runDemo({});
   });
   return program;
 }

@@ -1,6 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { parseTcpEndpoint, unixEndpoint, type QmpEndpoint } from '../qmp/index.js';
+import { parseTcpEndpoint, unixEndpoint, type QmpEndpoint } from '../qmp/endpoint.js';
 
 /** A guest as the operator names it: a name and the QMP endpoint of its QEMU. */
 export interface GuestSpec {

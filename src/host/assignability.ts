@@ -2,12 +2,13 @@
  * Whether a function can be given to a guest, and why not, as reasons with stable codes.
  *
  * Blockers (assignable.ok is false when any is present):
- *   no-iommu, no-iommu-group, not-endpoint, protected, group-not-viable, no-reset,
- *   reset-hits-others, with-guest.
+ *   no-iommu, no-iommu-group, not-endpoint, protected, not-allowed (config `allow` is given and
+ *   does not name it), group-not-viable, no-reset, reset-hits-others, with-guest.
  * Warnings (reported, ok stays true): behind-pci-bridge (its bus goes to the guest as one; the
  *   group rule already blocks while a sibling is in use), bar-not-page-aligned (QEMU traps the BAR
  *   instead of mapping it: slow, but works), shared-intx (an INTx-only function sharing its line
- *   may storm or starve the other device unless it supports PCI 2.3 INTx masking).
+ *   may storm or starve the other device unless it supports PCI 2.3 INTx masking), reserved
+ *   (config `reservations` keeps it for one guest: any other is refused at attach and move).
  * A protected function still gets its other reasons, so `check` can say everything at once.
  */
 import type { HostDevice, HostReason } from './host-device.js';
@@ -22,6 +23,15 @@ export interface AssignContext {
   /** Functions using INTx on each IRQ line. */
   intxLines: ReadonlyMap<number, readonly string[]>;
   pageSize: number;
+  /** What the configuration file says on top of the host's own rules. */
+  policy?: ConfigPolicy;
+}
+
+export interface ConfigPolicy {
+  /** Null: no allow-list. */
+  allow: ReadonlySet<string> | null;
+  reservations: ReadonlyMap<string, string>;
+  configFile: string | null;
 }
 
 const blocker = (code: string, message: string): HostReason => ({ code, message, severity: 'blocker' });
@@ -54,6 +64,7 @@ export function assess(d: HostDevice, ctx: AssignContext): { ok: boolean; reason
     reasons.push(blocker('not-endpoint', `it is ${what}: only endpoints (header type 0) can be given to a guest`));
   }
   for (const p of d.protected) reasons.push(blocker('protected', `protected because ${p.message}`));
+  reasons.push(...policyReasons(d.bdf, ctx.policy));
   if (d.owner.kind === 'guest') {
     const qdev = d.owner.qdevId ? ` as ${d.owner.qdevId}` : '';
     reasons.push(blocker('with-guest', `it is already with guest ${d.owner.guest ?? '?'}${qdev}; detach it first`));
@@ -100,6 +111,18 @@ export function assess(d: HostDevice, ctx: AssignContext): { ok: boolean; reason
   const shared = sharedIntx(d, ctx);
   if (shared) reasons.push(shared);
   return verdict(reasons);
+}
+
+function policyReasons(bdf: string, policy: ConfigPolicy | undefined): HostReason[] {
+  if (!policy) return [];
+  const of = policy.configFile ? ` of ${policy.configFile}` : '';
+  const out: HostReason[] = [];
+  if (policy.allow && !policy.allow.has(bdf)) {
+    out.push(blocker('not-allowed', `it is not on the allow list${of}: with an allow list, hotslot touches only the devices it names`));
+  }
+  const guest = policy.reservations.get(bdf);
+  if (guest !== undefined) out.push(warning('reserved', `it is reserved for guest ${guest} (reservations${of}): no other guest may take it`));
+  return out;
 }
 
 function verdict(reasons: HostReason[]): { ok: boolean; reasons: HostReason[] } {

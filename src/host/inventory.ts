@@ -20,7 +20,11 @@ export interface HostSources {
   names?: PciNames;
   /** Config `protect` list, normalised BDFs. */
   protect?: readonly string[];
-  /** Named in protection messages. */
+  /** Config `allow` list, normalised BDFs: when given, every other device is refused (`not-allowed`). */
+  allow?: readonly string[] | null;
+  /** Config `reservations`: BDF -> the one guest it may go to (`reserved`). */
+  reservations?: ReadonlyMap<string, string>;
+  /** Named in protection, allow-list and reservation messages. */
   configFile?: string;
   pageSize?: number;
   /**
@@ -45,6 +49,8 @@ export interface HostInventory {
   devices: HostDevice[];
   byBdf: Map<string, HostDevice>;
   groups: Map<number, string[]>;
+  /** BDF -> the one guest it may go to, from the configuration. */
+  reservations: ReadonlyMap<string, string>;
 }
 
 export function readHost(src: HostSources): HostReading {
@@ -110,9 +116,11 @@ export function describeHost(reading: HostReading, src: HostSources, cache: View
     list.push(d.bdf);
     intxLines.set(d.interrupts.irq, list);
   }
-  const ctx = { iommu: reading.iommu, devices: byBdf, groups, topology, intxLines, pageSize: src.pageSize ?? 4096 };
+  const reservations = src.reservations ?? new Map<string, string>();
+  const policy = { allow: src.allow ? new Set(src.allow) : null, reservations, configFile: src.configFile ?? null };
+  const ctx = { iommu: reading.iommu, devices: byBdf, groups, topology, intxLines, pageSize: src.pageSize ?? 4096, policy };
   for (const d of devices) d.assignable = assess(d, ctx);
-  return { iommu: reading.iommu, devices, byBdf, groups };
+  return { iommu: reading.iommu, devices, byBdf, groups, reservations };
 }
 
 function hostDevice(

@@ -11,7 +11,16 @@ import { deviceAddStep, deviceDelStep, qdevIdFor, type GuestStepTimeouts } from 
 import { bindVfioStep, readOrigin, resetStep, restoreHost, returnHostStep, unbindStep, type HostStepTimeouts } from './host-steps.js';
 import type { DeviceOrigin, Journal } from './journal.js';
 import { OperationRun, type StepReport } from './operation-run.js';
-import { blockersFor, vfioDriverReason, vfioInUseReason, wholeBusInRequest, memlockReason, type HotplugGuest } from './preflight.js';
+import {
+  blockersFor,
+  vfioDriverReason,
+  vfioInUseReason,
+  wholeBusInRequest,
+  memlockReason,
+  notAllowedReasons,
+  reservedReasons,
+  type HotplugGuest,
+} from './preflight.js';
 
 const refusal = (reasons: Reason[]) => `refused by ${reasons.length === 1 ? 'a safety check' : `${reasons.length} safety checks`} (${[...new Set(reasons.map((r) => r.code))].join(', ')}); nothing changed`;
 
@@ -139,6 +148,12 @@ export class Hotplug {
     return { opId: run.opId, op: run.op, outcome, message, bdfs, steps: run.steps, resetMethod, finalOwner: await this.finalOwners(bdfs), ...extra };
   }
 
+  /** A safety check said no before anything was touched (exit 3). */
+  private refused(run: OperationRun, bdfs: string[], reasons: Reason[], extra: Partial<OperationResult>): Promise<OperationResult> {
+    run.started(bdfs, extra.guest, extra.fromGuest);
+    return this.result(run, 'refused', refusal(reasons), bdfs, { ...extra, reasons });
+  }
+
   /** Runs `body`; on failure rolls back and reports failed (1), or stuck (4) when a guest holds on or an undo failed. */
   private async guarded(run: OperationRun, bdfs: string[], extra: Partial<OperationResult>, body: () => Promise<string>): Promise<OperationResult> {
     try {
@@ -176,6 +191,7 @@ export class Hotplug {
       const place = this.placeIn(views, b);
       if (place) reasons.push({ code: 'with-guest', message: `${b} is already with guest ${place.guest.name} as ${place.qdevId}; detach it or move it` });
     }
+    reasons.push(...reservedReasons(inv, members, guest.name));
     const view = views.get(guest.name);
     if (!view) {
       reasons.push({ code: 'guest-unreachable', message: `guest ${guest.name} (${guest.socket}) does not answer query-pci` });
@@ -300,6 +316,8 @@ export class Hotplug {
     const bdfs = held.map((h) => h.bdf);
     const origins = bdfs.map((b) => this.originOf(b));
     const run = this.newRun('detach');
+    const reasons = notAllowedReasons(inv, bdfs);
+    if (reasons.length > 0) return this.refused(run, bdfs, reasons, { fromGuest: where.guest.name });
     return this.locks.run([group ?? bdf], async () => {
       run.record({
         devices: origins,
@@ -338,7 +356,7 @@ export class Hotplug {
     const where = await this.locate(bdf);
     if (!where) throw new HotplugInputError(`${bdf} is not with any connected guest; use \`hotslot attach ${bdf} ${toName}\``);
     if (where.guest.name === to.name) throw new HotplugInputError(`${bdf} is already with guest ${to.name}`);
-    const reasons: Reason[] = [];
+    const reasons: Reason[] = [...notAllowedReasons(inv, [bdf]), ...reservedReasons(inv, [bdf], to.name)];
     const toView = await readGuestPci(to.qmp).catch(() => null);
     if (!toView) reasons.push({ code: 'guest-unreachable', message: `guest ${to.name} (${to.socket}) does not answer query-pci` });
     else if (toView.freeSlots.length === 0) reasons.push({ code: 'no-free-slot', message: `guest ${to.name} has no empty pcie-root-port` });
@@ -422,11 +440,10 @@ export class Hotplug {
     }
     const group = inv.byBdf.get(bdf)?.iommuGroup ?? null;
     const run = this.newRun(op);
+    const notAllowed = notAllowedReasons(inv, [bdf]);
+    if (notAllowed.length > 0) return this.refused(run, [bdf], notAllowed, {});
     const inUse = current === 'vfio-pci' && group !== null ? vfioInUseReason(bdf, group, this.deps.procRoot) : null;
-    if (inUse) {
-      run.started([bdf]);
-      return this.result(run, 'refused', refusal([inUse]), [bdf], { reasons: [inUse] });
-    }
+    if (inUse) return this.refused(run, [bdf], [inUse], {});
     const stale = this.openOpsWith(bdf);
     return this.locks.run([group ?? bdf], async () => {
       run.record({ devices: [origin] });

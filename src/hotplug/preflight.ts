@@ -38,6 +38,21 @@ export function blockersFor(d: HostDevice, request: ReadonlySet<string>, opts: {
   return out;
 }
 
+/** The configuration's allow-list: devices it does not name are never touched, whatever the operation. */
+export function notAllowedReasons(inv: HostInventory, bdfs: readonly string[]): Reason[] {
+  return bdfs.flatMap((b) =>
+    (inv.byBdf.get(b)?.assignable.reasons ?? []).filter((r) => r.code === 'not-allowed').map((r) => ({ code: r.code, message: `${b}: ${r.message}` })),
+  );
+}
+
+/** The configuration's reservations: a reserved device goes to its own guest and no other. */
+export function reservedReasons(inv: HostInventory, bdfs: readonly string[], guest: string): Reason[] {
+  return bdfs.flatMap((b) => {
+    const owner = inv.reservations.get(b);
+    return owner === undefined || owner === guest ? [] : [{ code: 'reserved', message: `${b} is reserved for guest ${owner}, not ${guest}` }];
+  });
+}
+
 const busOf = (bdf: string) => bdf.slice(0, 7);
 
 /** Another function of the request, on the same bus, whose bus reset also resets this one. */

@@ -82,7 +82,7 @@ describe('errors', () => {
     const cases: [string, string, RegExp][] = [
       ['missing.json', '', /missing\.json: no such file/],
       ['broken.json', '{"protect": [', /broken\.json: not valid JSON/],
-      ['notlist.json', '{"protect": "0000:01:00.0"}', /notlist\.json: protect: .*expected array/],
+      ['notlist.json', '{"protect": "0000:01:00.0"}', /notlist\.json: protect: expected a list of PCI addresses/],
       ['badbdf.json', '{"protect": ["0000:01:00.0", "01:00"]}', /badbdf\.json: protect\[1\]: not a PCI address: "01:00"/],
     ];
     for (const [name, text, expected] of cases) {
@@ -97,7 +97,7 @@ describe('errors', () => {
     }
   });
 
-  it('accepts a config with other rooms\' keys and protects what it lists, naming the file', () => {
+  it('accepts a config with guests beside protect, and protects what it lists, naming the file', () => {
     const file = writeConfig('good.json', JSON.stringify({ protect: ['01:00.0'], guests: { web: '/run/web.qmp' } }));
     const r = hotslot('--config', file, 'check', '0000:01:00.0', '--json');
     expect(r.status).toBe(0);

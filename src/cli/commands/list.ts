@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
-import { ConfigError, loadHostConfig } from '../../host/host-config.js';
 import type { HostDevice } from '../../host/host-device.js';
 import type { ProtectionKind } from '../../host/protected-devices.js';
 import { scanHost, type HostInventory, type HostSources } from '../../host/inventory.js';
 import { loadPciIds } from '../../pci/pci-ids.js';
 import { globalOptions, printJson, type GlobalOptions } from '../context.js';
 import { heldByGuests } from '../held-by-guests.js';
-import { usageError } from '../exit-codes.js';
+import { configOf } from '../config-file.js';
 
 interface ListOptions {
   json?: boolean;
@@ -38,14 +37,16 @@ Without --all only endpoints are listed, in the table and in --json alike.`,
 
 /** Sources from the global options; a bad config file is a usage error naming the file and field. */
 export function hostSources(g: GlobalOptions): HostSources {
-  let protect: string[];
-  try {
-    protect = loadHostConfig(g.config).protect;
-  } catch (err) {
-    if (err instanceof ConfigError) throw usageError(`bad config: ${err.message}`);
-    throw err;
-  }
-  return { sysfsRoot: g.sysfsRoot, procRoot: g.procRoot, names: loadPciIds(g.pciIds), protect, configFile: g.config };
+  const config = configOf(g);
+  return {
+    sysfsRoot: g.sysfsRoot,
+    procRoot: g.procRoot,
+    names: loadPciIds(g.pciIds),
+    protect: config.protect,
+    allow: config.allow,
+    reservations: config.reservations,
+    ...(config.file !== null ? { configFile: config.file } : {}),
+  };
 }
 
 /** Endpoints other than host bridges: the devices an operator could ever hand to a guest. */

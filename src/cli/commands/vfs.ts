@@ -26,6 +26,8 @@ export function registerVfs(program: Command): void {
       if (!pf) throw usageError(`no PCI device ${b} on this host (${g.sysfsRoot}/bus/pci/devices)`);
       if (!pf.sriov) throw usageError(`${b} is not an SR-IOV physical function`);
       if (count > pf.sriov.totalVFs) throw usageError(`${b} supports at most ${pf.sriov.totalVFs} VFs, not ${count}`);
+      const notAllowed = pf.assignable.reasons.find((r) => r.code === 'not-allowed');
+      if (notAllowed) throw new CliError(`refused (not-allowed): ${b}: ${notAllowed.message}`, ExitCode.refused);
       if (!opts.dryRun) await confirm(`set ${b} to ${count} VFs (removing any it has now)?`, opts.yes);
       const session = await openHotplugSession(g, { dryRun: opts.dryRun ?? false });
       try {
