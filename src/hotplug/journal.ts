@@ -55,6 +55,15 @@ export class JournalError extends Error {
   }
 }
 
+/**
+ * For tests only: `HOTSLOT_TEST_CRASH_AFTER_RECORD=N` makes the process kill itself with SIGKILL
+ * right after the Nth record it appends is on disk, so that the crash test can stop an operation
+ * after each journalled step in turn (test/integration/hotplug-crash-every-step.test.ts). Unset in
+ * any real use; nothing else reads it.
+ */
+const crashAfterRecord = Number(process.env.HOTSLOT_TEST_CRASH_AFTER_RECORD ?? 0);
+let recordsAppended = 0;
+
 export class Journal {
   readonly path: string;
 
@@ -73,6 +82,7 @@ export class Journal {
       closeSync(fd);
     }
     if (fresh) chmodSync(this.path, 0o600);
+    if (crashAfterRecord > 0 && ++recordsAppended === crashAfterRecord) process.kill(process.pid, 'SIGKILL');
   }
 
   /** Every record, in order. A torn last line (a crash mid-write) is ignored; any other bad line is an error. */

@@ -5,6 +5,8 @@ export const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js
 
 export interface CliRun {
   status: number | null;
+  /** The signal that ended it, when one did. */
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
@@ -22,9 +24,9 @@ export function hotslot(args: string[], opts: { timeoutMs?: number; env?: NodeJS
       reject(new Error(`hotslot ${args.join(' ')} did not finish in time\n${stdout}\n${stderr}`));
     }, opts.timeoutMs ?? 60_000);
     child.on('error', reject);
-    child.on('close', (status) => {
+    child.on('close', (status, signal) => {
       clearTimeout(timer);
-      resolve({ status, stdout, stderr });
+      resolve({ status, signal, stdout, stderr });
     });
   });
 }
