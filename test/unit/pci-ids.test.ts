@@ -103,6 +103,27 @@ describe('pci.ids names', () => {
     expect(names.device(0x8086, 0x10c9)).toBe('short');
   });
 
+  it('reads a vendor listed twice as lspci does: the first name, devices from both, a later device entry winning', () => {
+    const names = parsePciIds(
+      ['8086  Intel', '\t10c9  first', '\t\t8086 a03c  gone with its device', '15b3  Mellanox', '8086  Intel again', '\t10c9  second', '\t1521  I350', '\t\t8086 0001  kept'].join('\n'),
+    );
+    expect(names.vendor(0x8086)).toBe('Intel');
+    expect(names.device(0x8086, 0x10c9)).toBe('second');
+    expect(names.device(0x8086, 0x1521)).toBe('I350');
+    expect(names.subsystem?.(0x8086, 0x10c9, 0x8086, 0xa03c)).toBeNull();
+    expect(names.subsystem?.(0x8086, 0x1521, 0x8086, 0x0001)).toBe('kept');
+    expect(names.vendor(0x15b3)).toBe('Mellanox');
+  });
+
+  it('keeps subsystems with their device across comments and device lines that do not fit, and reads upper-case ids', () => {
+    const names = parsePciIds(['ABCD  Upper', '\tEF01  Device', '# note', '\tzz  not a device', '\t\t1AF4 0002  Sub', '\t0002  Next', '\t\t1af4 0003  Other'].join('\n'));
+    expect(names.vendor(0xabcd)).toBe('Upper');
+    expect(names.device(0xabcd, 0xef01)).toBe('Device');
+    expect(names.subsystem?.(0xabcd, 0xef01, 0x1af4, 0x0002)).toBe('Sub');
+    expect(names.subsystem?.(0xabcd, 0xef01, 0x1af4, 0x0003)).toBeNull();
+    expect(names.subsystem?.(0xabcd, 0x0002, 0x1af4, 0x0003)).toBe('Other');
+  });
+
   it('finds names in the system pci.ids when it is installed', () => {
     // lspci's own file on this machine (Debian: /usr/share/misc/pci.ids).
     const names = loadPciIds();
