@@ -10,9 +10,10 @@
  * Unknown keys are errors: a misspelt `allow` must not silently turn the allow-list off.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { z } from 'zod';
+import type { z as Zod } from 'zod';
 import { checkGuestName, GuestSpecError, type GuestSpec } from '../guests/guest-specs.js';
 import { BdfError, normalizeBdf } from '../pci/bdf.js';
 import { parseTcpEndpoint, unixEndpoint } from '../qmp/endpoint.js';
@@ -42,40 +43,52 @@ export class ConfigError extends Error {
   }
 }
 
-const bdf = z.string({ error: 'expected a PCI address string such as "0000:03:00.0"' }).transform((s, ctx) => {
-  try {
-    return normalizeBdf(s);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: err instanceof BdfError ? err.message : String(err) });
-    return z.NEVER;
-  }
-});
+/**
+ * The schema, built on first use: zod is seventy-odd modules with its locales, and most runs read
+ * no configuration file, so it loads only when one is read.
+ */
+function buildSchema(z: typeof Zod) {
+  const bdf = z.string({ error: 'expected a PCI address string such as "0000:03:00.0"' }).transform((s, ctx) => {
+    try {
+      return normalizeBdf(s);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: err instanceof BdfError ? err.message : String(err) });
+      return z.NEVER;
+    }
+  });
 
-const guestName = z.string({ error: 'expected a guest name string' }).transform((s, ctx) => {
-  try {
-    return checkGuestName(s, 'guest name');
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: err instanceof GuestSpecError ? err.message.replace(/^guest name: /, '') : String(err) });
-    return z.NEVER;
-  }
-});
+  const guestName = z.string({ error: 'expected a guest name string' }).transform((s, ctx) => {
+    try {
+      return checkGuestName(s, 'guest name');
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: err instanceof GuestSpecError ? err.message.replace(/^guest name: /, '') : String(err) });
+      return z.NEVER;
+    }
+  });
 
-const bdfList = z.array(bdf, { error: 'expected a list of PCI addresses, e.g. ["0000:03:00.0"]' });
+  const bdfList = z.array(bdf, { error: 'expected a list of PCI addresses, e.g. ["0000:03:00.0"]' });
 
-const schema = z.strictObject(
-  {
-    protect: bdfList.optional(),
-    allow: bdfList.optional(),
-    // Keys are checked below, before normalising: `03:00.0` and `0000:03:00.0` are one device.
-    reservations: z.record(z.string(), guestName, { error: 'expected an object of PCI address -> guest name, e.g. {"0000:03:00.0": "vm1"}' }).optional(),
-    guests: z
-      .record(guestName, z.string({ error: 'expected a QMP socket path or tcp:HOST:PORT' }).min(1, 'expected a QMP socket path or tcp:HOST:PORT'), {
-        error: 'expected an object of guest name -> QMP socket, e.g. {"vm1": "/run/vm1.qmp"}',
-      })
-      .optional(),
-  },
-  { error: 'expected a JSON object with any of: protect, allow, reservations, guests' },
-);
+  return z.strictObject(
+    {
+      protect: bdfList.optional(),
+      allow: bdfList.optional(),
+      // Keys are checked below, before normalising: `03:00.0` and `0000:03:00.0` are one device.
+      reservations: z.record(z.string(), guestName, { error: 'expected an object of PCI address -> guest name, e.g. {"0000:03:00.0": "vm1"}' }).optional(),
+      guests: z
+        .record(guestName, z.string({ error: 'expected a QMP socket path or tcp:HOST:PORT' }).min(1, 'expected a QMP socket path or tcp:HOST:PORT'), {
+          error: 'expected an object of guest name -> QMP socket, e.g. {"vm1": "/run/vm1.qmp"}',
+        })
+        .optional(),
+    },
+    { error: 'expected a JSON object with any of: protect, allow, reservations, guests' },
+  );
+}
+
+let schema: ReturnType<typeof buildSchema> | null = null;
+
+function configSchema(): ReturnType<typeof buildSchema> {
+  return (schema ??= buildSchema((createRequire(import.meta.url)('zod') as { z: typeof Zod }).z));
+}
 
 /** `allow[1]`, `reservations.0000:03:00.0`. */
 function fieldOf(path: readonly PropertyKey[]): string | null {
@@ -90,7 +103,7 @@ export function parseConfig(text: string, file: string): HotslotConfig {
   } catch (err) {
     throw new ConfigError(file, null, `not valid JSON (${err instanceof Error ? err.message : String(err)})`);
   }
-  const result = schema.safeParse(json);
+  const result = configSchema().safeParse(json);
   if (!result.success) {
     const issue = result.error.issues[0];
     if (issue.code === 'unrecognized_keys') {

@@ -1,6 +1,6 @@
 import { release } from 'node:os';
 import type { Command } from 'commander';
-import { loadTheme, ThemeError, type Theme } from '../../tui/theme.js';
+import type { Theme } from '../../tui/theme.js';
 import { globalOptions, type GlobalOptions } from '../context.js';
 import { usageError } from '../exit-codes.js';
 
@@ -10,7 +10,9 @@ interface DashOptions {
   record?: string | boolean;
 }
 
-export function themeFor(name: string | undefined): Theme {
+/** The theme by name; its loader (and zod) load only for the commands that draw. */
+export async function themeFor(name: string | undefined): Promise<Theme> {
+  const { loadTheme, ThemeError } = await import('../../tui/theme.js');
   try {
     return loadTheme(name);
   } catch (err) {
@@ -34,7 +36,7 @@ export function registerDash(program: Command): void {
 
 /** The dashboard on the host and the configured guests. */
 export async function runDash(g: GlobalOptions, opts: DashOptions): Promise<number> {
-  const theme = themeFor(opts.theme);
+  const theme = await themeFor(opts.theme);
   if (!process.stdin.isTTY || !process.stdout.isTTY) throw usageError('dash needs a terminal on stdin and stdout; for scripts use list --json or check --json');
   const live = g.procRoot === '/proc';
   // Loaded on use: the dashboard's modules are heavy, and most commands never need them.

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { unixEndpoint } from '../../qmp/endpoint.js';
 import { loadPciIds } from '../../pci/pci-ids.js';
-import { listThemes } from '../../tui/theme.js';
+import { listThemes } from '../../tui/theme-files.js';
 import { usageError } from '../exit-codes.js';
 import { themeFor } from './dash.js';
 
@@ -13,7 +13,7 @@ interface DemoOptions {
 
 /** The dashboard on the built-in simulated lab: no hardware, no root, nothing on this machine is touched. */
 export async function runDemo(opts: DemoOptions): Promise<number> {
-  const theme = themeFor(opts.theme);
+  const theme = await themeFor(opts.theme);
   if (!process.stdin.isTTY || !process.stdout.isTTY) throw usageError('the demo needs a terminal on stdin and stdout');
   const [{ startDemoLab }, { runDashboard }] = await Promise.all([import('../../demo/demo-lab.js'), import('../run-dashboard.js')]);
   const { defaultRecordPath } = await import('../run-dashboard.js');
@@ -41,7 +41,10 @@ export function registerDemo(program: Command): void {
     .option('--record <file>', 'record the session to FILE (default: $XDG_STATE_HOME/hotslot/sessions/)')
     .option('--no-record', 'do not record the session')
     .option('--read-only', 'show everything, change nothing')
-    .option('--theme <name>', `colour theme (built in: ${[...listThemes().keys()].join(', ')})`)
+    .option('--theme <name>', 'colour theme (the themes are listed below)')
+    // Listed only when help is shown: sorting the names starts the ICU collator, which every
+    // other command would pay for at start-up.
+    .addHelpText('after', () => `\nThemes: ${[...listThemes().keys()].join(', ')}`)
     .action(async (opts: DemoOptions) => {
       process.exitCode = await runDemo(opts);
     });

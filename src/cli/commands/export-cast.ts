@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { readRecording, RecordingError } from '../../record/reader.js';
 import { usageError } from '../exit-codes.js';
 
 export function registerExportCast(program: Command): void {
@@ -14,6 +13,7 @@ export function registerExportCast(program: Command): void {
       const cols = Number(opts.cols);
       const rows = Number(opts.rows);
       if (!Number.isInteger(cols) || cols < 80 || !Number.isInteger(rows) || rows < 24) throw usageError('--cols and --rows must be whole numbers of at least 80 and 24');
+      const { readRecording, RecordingError } = await import('../../record/reader.js');
       let rec;
       try {
         rec = await readRecording(file);

@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
-import { changesState } from '../../core/events.js';
 import type { RecordedEvent } from '../../record/format.js';
-import { replayHeadless } from '../../record/headless.js';
-import { scanRecording, RecordingError, type Recording } from '../../record/reader.js';
+import type { Recording } from '../../record/reader.js';
 import { printJson } from '../context.js';
 import { usageError } from '../exit-codes.js';
 
@@ -19,6 +17,7 @@ async function orUsage<T>(reading: Promise<T>): Promise<T> {
   try {
     return await reading;
   } catch (err) {
+    const { RecordingError } = await import('../../record/reader.js');
     if (err instanceof RecordingError) throw usageError(err.message);
     throw err;
   }
@@ -33,6 +32,8 @@ function positive(name: string, text: string | undefined, fallback: number): num
 
 /** `--check`: the whole file is read as a stream and replayed with no screen; nothing is kept but the state. */
 async function check(file: string, json: boolean): Promise<void> {
+  // The recording modules (and zod) load only when this command runs.
+  const { replayHeadless } = await import('../../record/headless.js');
   const rec = await orUsage(replayHeadless(file));
   const { operations, notes } = rec;
   const summary = {
@@ -76,6 +77,7 @@ export function registerReplay(program: Command): void {
       if (!process.stdin.isTTY || !process.stdout.isTTY) throw usageError('replay needs a terminal; use --check to validate a recording from a script');
       // Only what changes state is kept in memory: QMP traffic and other notes are passed over.
       const events: RecordedEvent[] = [];
+      const [{ changesState }, { scanRecording }] = await Promise.all([import('../../core/events.js'), import('../../record/reader.js')]);
       const rec = await orUsage(
         scanRecording(file, (e) => {
           if (changesState(e.event)) events.push(e);
@@ -83,6 +85,6 @@ export function registerReplay(program: Command): void {
       );
       const recording: Recording = { ...rec, events };
       const [{ replayDashboard }, { themeFor }] = await Promise.all([import('../replay-dashboard.js'), import('./dash.js')]);
-      process.exitCode = await replayDashboard(recording, { speed, fromMs, theme: themeFor(opts.theme), file });
+      process.exitCode = await replayDashboard(recording, { speed, fromMs, theme: await themeFor(opts.theme), file });
     });
 }
