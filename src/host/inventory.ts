@@ -7,7 +7,7 @@ import { posix as path } from 'node:path';
 import type { PciNames } from '../pci/pci-ids.js';
 import { assess } from './assignability.js';
 import { viewFunction, resetOf, type FunctionView, type HostDevice } from './host-device.js';
-import { parseProcInterrupts, interruptsOf, type IrqLine } from './interrupts.js';
+import { interruptsOf, procInterruptsLookup, type IrqLookup } from './interrupts.js';
 import { groupMembers, iommuPresent } from './iommu-groups.js';
 import { findProtected, readInUse, type InUse } from './protected-devices.js';
 import { listFunctions, readFunction, type SysfsFunction } from './sysfs-reader.js';
@@ -86,7 +86,7 @@ export function describeHost(reading: HostReading, src: HostSources, cache: View
   const topology = new Topology(
     views.map((v) => ({ bdf: v.raw.bdf, headerType: v.cfg.headerType, pcieType: v.cfg.pcie?.portType ?? null, parents: v.raw.parents })),
   );
-  const irqLines = parseProcInterrupts(reading.interrupts);
+  const irqLines = procInterruptsLookup(reading.interrupts);
   const protections = findProtected({
     sysfsRoot: src.sysfsRoot,
     inUse: reading.inUse,
@@ -126,7 +126,7 @@ export function describeHost(reading: HostReading, src: HostSources, cache: View
 function hostDevice(
   v: FunctionView,
   topology: Topology,
-  irqLines: Map<number, IrqLine>,
+  irqLines: IrqLookup,
   protections: HostDevice['protected'],
   virtfns: string[],
 ): HostDevice {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { HostDevice } from '../../src/host/host-device.js';
-import { parseProcInterrupts } from '../../src/host/interrupts.js';
+import { parseProcInterrupts, procInterruptsLookup } from '../../src/host/interrupts.js';
 import { scanHost } from '../../src/host/inventory.js';
 import { buildHostTree, type FunctionSpec } from '../../src/host/sysfs-builder.js';
 
@@ -80,5 +80,22 @@ describe('/proc/interrupts', () => {
     expect(lines.get(16)).toEqual({ irq: 16, handlers: ['i801_smbus', 'e1000'], count: 7 });
     expect(lines.get(25)?.handlers).toEqual(['PCIe PME', 'aerdrv']);
     expect(lines.get(37)?.count).toBe(5);
+  });
+
+  it('answers a line asked for alone as the whole parse does: a repeated number takes the later line, a broken one does not count', () => {
+    const text = [
+      '           CPU0       CPU1       ',
+      '  21:          1          0  IR-IO-APIC  21-fasteoi   ehci_hcd',
+      '  21:          2          0  IR-IO-APIC  21-fasteoi   vfio-intx(0000:05:01.0)',
+      '  22:          0          0  IR-IO-APIC  22-fasteoi   first',
+      '  22',
+      'ERR:          0',
+    ].join('\n');
+    const all = parseProcInterrupts(text);
+    const lookup = procInterruptsLookup(text);
+    for (const irq of [21, 22, 23]) expect(lookup.get(irq)).toEqual(all.get(irq));
+    expect(lookup.get(21)?.handlers).toEqual(['vfio-intx(0000:05:01.0)']);
+    expect(lookup.get(22)?.handlers).toEqual(['first']);
+    expect(procInterruptsLookup(null).get(21)).toBeUndefined();
   });
 });
