@@ -30,37 +30,61 @@ export interface Bar {
   pageAligned: boolean;
 }
 
+/** The ending of an unassigned resource line: all zeros, flags included. */
+const UNASSIGNED = ' 0x0000000000000000';
+
 /** Resources that are assigned (non-zero), with kinds that depend on whether this is a bridge. */
 export function parseResources(text: string | null, pageSize = 4096): Bar[] {
   if (text === null) return [];
   const bars: Bar[] = [];
-  const lines = text.split('\n');
-  for (let index = 0; index < lines.length; index++) {
-    const line = lines[index];
-    // Most lines are unassigned resources: all zeros, flags included.
-    if (line.endsWith(' 0x0000000000000000') || line === '') continue;
-    const parts = line.trim().split(/\s+/);
-    if (parts.length < 3) continue;
-    const [startHex, endHex, flagsHex] = parts;
-    const flags = parseInt(flagsHex, 16);
-    if (!flags || !(flags & (IORESOURCE_IO | IORESOURCE_MEM))) continue;
-    const start = BigInt(startHex);
-    const end = BigInt(endHex);
-    if (end <= start && start === 0n) continue;
-    const size = Number(end - start + 1n);
-    const space = flags & IORESOURCE_MEM ? 'mem' : 'io';
-    bars.push({
-      index,
-      kind: kindOf(index),
-      space,
-      is64Bit: (flags & IORESOURCE_MEM_64) !== 0,
-      prefetchable: (flags & IORESOURCE_PREFETCH) !== 0,
-      start: '0x' + start.toString(16),
-      size,
-      pageAligned: space === 'mem' && start % BigInt(pageSize) === 0n,
-    });
+  // Line by line without splitting: most lines are unassigned, and a scan reads thousands of files.
+  for (let index = 0, start = 0; start <= text.length; index++) {
+    const nl = text.indexOf('\n', start);
+    const end = nl < 0 ? text.length : nl;
+    const unassigned = end === start || (end - start >= UNASSIGNED.length && text.startsWith(UNASSIGNED, end - UNASSIGNED.length));
+    if (!unassigned) {
+      const bar = parseLine(text.slice(start, end), index, pageSize);
+      if (bar) bars.push(bar);
+    }
+    if (nl < 0) break;
+    start = nl + 1;
   }
   return bars;
+}
+
+function parseLine(line: string, index: number, pageSize: number): Bar | null {
+  const parts = line.trim().split(/\s+/);
+  if (parts.length < 3) return null;
+  const [startHex, endHex, flagsHex] = parts;
+  const flags = parseInt(flagsHex, 16);
+  if (!flags || !(flags & (IORESOURCE_IO | IORESOURCE_MEM))) return null;
+  const space = flags & IORESOURCE_MEM ? 'mem' : 'io';
+  const bar = { index, kind: kindOf(index), space, is64Bit: (flags & IORESOURCE_MEM_64) !== 0, prefetchable: (flags & IORESOURCE_PREFETCH) !== 0 } as const;
+  // Addresses below 2^53 are exact as numbers, which cost far less than BigInts; above, BigInts.
+  const start = exactHex(startHex);
+  const end = exactHex(endHex);
+  if (start !== null && end !== null && Number.isSafeInteger(pageSize) && pageSize > 0) {
+    if (end <= start && start === 0) return null;
+    return { ...bar, start: '0x' + start.toString(16), size: end - start + 1, pageAligned: space === 'mem' && start % pageSize === 0 };
+  }
+  const bigStart = BigInt(startHex);
+  const bigEnd = BigInt(endHex);
+  if (bigEnd <= bigStart && bigStart === 0n) return null;
+  return {
+    ...bar,
+    start: '0x' + bigStart.toString(16),
+    size: Number(bigEnd - bigStart + 1n),
+    pageAligned: space === 'mem' && bigStart % BigInt(pageSize) === 0n,
+  };
+}
+
+const HEX = /^0x[0-9a-f]+$/i;
+
+/** A `0x` hex number as a JavaScript number when that is exact, else null. */
+function exactHex(s: string): number | null {
+  if (!HEX.test(s)) return null;
+  const n = parseInt(s.slice(2), 16);
+  return n <= Number.MAX_SAFE_INTEGER ? n : null;
 }
 
 function kindOf(index: number): BarKind {

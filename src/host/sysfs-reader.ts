@@ -74,16 +74,16 @@ export function readFunction(sysfsRoot: string, bdf: string): SysfsFunction | nu
   const rel = functionPath(sysfsRoot, bdf);
   // A fixture or an odd kernel may keep the directory itself under bus/pci/devices.
   const dirRel = rel ?? `${PCI_DEVICES}/${bdf}`;
-  const dir = `${sysfsRoot}/${dirRel}`;
-  const at = (name: string) => `${dir}/${name}`;
+  const dir = `${sysfsRoot}/${dirRel}/`;
   // Optional attributes are probed with a cheap existence check or a read that may fail; a
-  // listing of the directory would cost more than all of them together.
+  // listing of the directory would cost more than all of them together (a readdir of a device
+  // directory costs as much as six existence checks, and a scan makes one or two per function).
   const ids = readIds(dir);
   if (ids === null) return null;
   const { parents, rootBus } = ancestry(dirRel, bdf);
   const isVga = ids.classCode !== null && ids.classCode >> 8 === 0x0300;
-  const resetMethods = parseResetMethods(readAttr(at('reset_method')));
-  const physfn = linkName(at('physfn'));
+  const resetMethods = parseResetMethods(readAttr(dir + 'reset_method'));
+  const physfn = linkName(dir + 'physfn');
   return {
     bdf,
     path: dirRel,
@@ -92,22 +92,22 @@ export function readFunction(sysfsRoot: string, bdf: string): SysfsFunction | nu
     subsystemVendorId: ids.subsystemVendorId,
     subsystemDeviceId: ids.subsystemDeviceId,
     classCode: ids.classCode,
-    config: readBytes(at('config')) ?? new Uint8Array(0),
+    config: readBytes(dir + 'config') ?? new Uint8Array(0),
     // uevent names the bound driver as its directory under bus/pci/drivers is named.
-    driver: ids.driver !== undefined ? ids.driver : linkName(at('driver')),
-    driverOverride: parseDriverOverride(readAttr(at('driver_override'))),
-    iommuGroup: parseNumber(linkName(at('iommu_group')) ?? ''),
+    driver: ids.driver !== undefined ? ids.driver : linkName(dir + 'driver'),
+    driverOverride: parseDriverOverride(readAttr(dir + 'driver_override')),
+    iommuGroup: parseNumber(linkName(dir + 'iommu_group') ?? ''),
     // The kernel shows `reset_method` exactly where it shows `reset` (kernels since 5.15).
-    resetFile: resetMethods !== null || exists(at('reset')),
+    resetFile: resetMethods !== null || exists(dir + 'reset'),
     resetMethods,
-    resources: parseResources(readAttr(at('resource'))),
-    msi: exists(at('msi_irqs')) ? readMsiIrqs(at('msi_irqs')) : null,
-    irq: readNumber(at('irq')),
-    numaNode: readNumber(at('numa_node')),
+    resources: parseResources(readAttr(dir + 'resource')),
+    msi: exists(dir + 'msi_irqs') ? readMsiIrqs(dir + 'msi_irqs') : null,
+    irq: readNumber(dir + 'irq'),
+    numaNode: readNumber(dir + 'numa_node'),
     physfn,
     // A VF has no SR-IOV capability of its own.
-    sriov: physfn === null && exists(at('sriov_totalvfs')) ? readSriov(dir) : null,
-    bootVga: isVga && exists(at('boot_vga')) ? readLine(at('boot_vga')) === '1' : null,
+    sriov: physfn === null && exists(dir + 'sriov_totalvfs') ? readSriov(dir) : null,
+    bootVga: isVga && exists(dir + 'boot_vga') ? readLine(dir + 'boot_vga') === '1' : null,
     parents,
     rootBus,
   };
@@ -120,30 +120,55 @@ type Ids = Pick<SysfsFunction, 'vendorId' | 'deviceId' | 'subsystemVendorId' | '
 
 /**
  * One read of `uevent` carries the driver name, ids, subsystem ids and class; the single
- * attributes are the fallback. Null when the function's directory is gone.
+ * attributes are the fallback. Null when the function's directory (`dir`, with its slash) is gone.
  */
 function readIds(dir: string): Ids | null {
-  const uevent = parseUevent(readAttr(`${dir}/uevent`));
-  if (uevent?.PCI_ID && uevent.PCI_CLASS) {
-    const [v, d] = uevent.PCI_ID.split(':');
-    const [sv, sd] = (uevent.PCI_SUBSYS_ID ?? '').split(':');
-    return {
-      vendorId: hexOrNull(v),
-      deviceId: hexOrNull(d),
-      subsystemVendorId: hexOrNull(sv),
-      subsystemDeviceId: hexOrNull(sd),
-      classCode: hexOrNull(uevent.PCI_CLASS),
-      driver: uevent.DRIVER ?? null,
-    };
-  }
-  const vendorId = readNumber(`${dir}/vendor`);
-  if (vendorId === null && !exists(dir)) return null;
+  const uevent = readAttr(`${dir}uevent`);
+  const ids = uevent === null ? null : idsFromUevent(uevent);
+  if (ids) return ids;
+  const vendorId = readNumber(`${dir}vendor`);
+  if (vendorId === null && !exists(dir.slice(0, -1))) return null;
   return {
     vendorId,
-    deviceId: readNumber(`${dir}/device`),
-    subsystemVendorId: readNumber(`${dir}/subsystem_vendor`),
-    subsystemDeviceId: readNumber(`${dir}/subsystem_device`),
-    classCode: readNumber(`${dir}/class`),
+    deviceId: readNumber(`${dir}device`),
+    subsystemVendorId: readNumber(`${dir}subsystem_vendor`),
+    subsystemDeviceId: readNumber(`${dir}subsystem_device`),
+    classCode: readNumber(`${dir}class`),
+  };
+}
+
+/**
+ * The ids and driver from the text of `uevent`, as `parseUevent` would give them (a later line
+ * of the same key wins), without building the whole record; null when it lacks PCI_ID or PCI_CLASS.
+ */
+function idsFromUevent(text: string): Ids | null {
+  let id: string | undefined;
+  let cls: string | undefined;
+  let subsys: string | undefined;
+  let driver: string | undefined;
+  for (let start = 0; start < text.length; ) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const c = text.charCodeAt(start);
+    if (c === 0x50 /* P */) {
+      if (text.startsWith('PCI_ID=', start)) id = text.slice(start + 7, end);
+      else if (text.startsWith('PCI_CLASS=', start)) cls = text.slice(start + 10, end);
+      else if (text.startsWith('PCI_SUBSYS_ID=', start)) subsys = text.slice(start + 14, end);
+    } else if (c === 0x44 /* D */ && text.startsWith('DRIVER=', start)) {
+      driver = text.slice(start + 7, end);
+    }
+    start = end + 1;
+  }
+  if (!id || !cls) return null;
+  const [v, d] = id.split(':');
+  const [sv, sd] = (subsys ?? '').split(':');
+  return {
+    vendorId: hexOrNull(v),
+    deviceId: hexOrNull(d),
+    subsystemVendorId: hexOrNull(sv),
+    subsystemDeviceId: hexOrNull(sd),
+    classCode: hexOrNull(cls),
+    driver: driver ?? null,
   };
 }
 
@@ -171,8 +196,9 @@ function readMsiIrqs(dir: string): { mode: MsiMode; irqs: number[] } | null {
   return { mode: mode === 'msi' ? 'msi' : 'msix', irqs };
 }
 
+/** The SR-IOV attributes of a physical function in `dir` (with its slash). */
 function readSriov(dir: string): SysfsFunction['sriov'] {
-  const n = (name: string) => readNumber(`${dir}/${name}`);
+  const n = (name: string) => readNumber(dir + name);
   return {
     totalVFs: n('sriov_totalvfs') ?? 0,
     numVFs: n('sriov_numvfs') ?? 0,
@@ -192,8 +218,11 @@ export function ancestry(dirRel: string, bdf: string): { parents: string[]; root
   let rootBus = `pci${bdf.slice(0, 7)}`;
   for (const part of parts) {
     if (part === bdf) break;
-    if (isBdf(part)) parents.unshift(part);
-    else if (/^pci[0-9a-f]{4}:[0-9a-f]{2}$/.test(part)) rootBus = part;
+    // The lengths first: most components are neither, and the patterns are the costly part.
+    if (part.length === 12 && isBdf(part)) parents.unshift(part);
+    else if (part.length === 10 && ROOT_BUS.test(part)) rootBus = part;
   }
   return { parents, rootBus };
 }
+
+const ROOT_BUS = /^pci[0-9a-f]{4}:[0-9a-f]{2}$/;
