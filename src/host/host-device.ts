@@ -6,7 +6,7 @@
 import { ownerOfDriver, type Device, type Reason, type ResetInfo } from '../core/device.js';
 import { decodeConfigSpace } from '../pci/config-space.js';
 import type { ConfigSpace } from '../pci/config-space-types.js';
-import { describeFromConfig, resetFromConfig } from '../pci/device-from-config.js';
+import { acsOf, capabilitiesOf, resetFromConfig } from '../pci/device-from-config.js';
 import type { PciNames } from '../pci/pci-ids.js';
 import type { Protection } from './protected-devices.js';
 import type { Bar } from './resources.js';
@@ -37,7 +37,13 @@ export interface HostDevice extends Device {
   assignable: { ok: boolean; reasons: HostReason[] };
 }
 
-const hex = (n: number | null, width: number) => (n === null ? null : '0x' + n.toString(16).padStart(width, '0'));
+const hex = (n: number, width: number) => '0x' + n.toString(16).padStart(width, '0');
+
+/** The fields of a device record that come from one function's own files. */
+export type DeviceBase = Pick<
+  Device,
+  'bdf' | 'vendorId' | 'deviceId' | 'classCode' | 'vendorName' | 'deviceName' | 'headerType' | 'pcieType' | 'driver' | 'iommuGroup' | 'owner' | 'acs' | 'sriov' | 'capabilities'
+>;
 
 /**
  * The parts of a device that depend on this function's own files only; the watcher keeps them
@@ -47,23 +53,34 @@ const hex = (n: number | null, width: number) => (n === null ? null : '0x' + n.t
 export interface FunctionView {
   raw: SysfsFunction;
   cfg: ConfigSpace;
-  base: Device;
+  base: DeviceBase;
 }
 
+/**
+ * Config space overlaid with what sysfs knows better: the kernel's ids (right even for VFs, whose
+ * config reads 0xffff), the class, the driver and group, and the SR-IOV counts.
+ */
 export function viewFunction(raw: SysfsFunction, names?: PciNames): FunctionView {
   const cfg = decodeConfigSpace(raw.config);
-  const base = describeFromConfig(raw.bdf, cfg, names);
   const vendor = raw.vendorId ?? cfg.vendorId;
   const device = raw.deviceId ?? cfg.deviceId;
-  base.vendorId = hex(vendor, 4) ?? base.vendorId;
-  base.deviceId = hex(device, 4) ?? base.deviceId;
-  base.classCode = hex(raw.classCode, 6) ?? base.classCode;
-  base.vendorName = names?.vendor(vendor) ?? null;
-  base.deviceName = names?.device(vendor, device) ?? null;
-  base.driver = raw.driver;
-  base.iommuGroup = raw.iommuGroup;
-  base.owner = ownerOfDriver(raw.driver);
-  if (raw.sriov) base.sriov = { totalVFs: raw.sriov.totalVFs, numVFs: raw.sriov.numVFs };
+  const sriov = raw.sriov ?? cfg.sriov;
+  const base: DeviceBase = {
+    bdf: raw.bdf,
+    vendorId: hex(vendor, 4),
+    deviceId: hex(device, 4),
+    classCode: hex(raw.classCode ?? cfg.classCode, 6),
+    vendorName: names?.vendor(vendor) ?? null,
+    deviceName: names?.device(vendor, device) ?? null,
+    headerType: cfg.headerType,
+    pcieType: cfg.pcie?.portType ?? null,
+    driver: raw.driver,
+    iommuGroup: raw.iommuGroup,
+    owner: ownerOfDriver(raw.driver),
+    acs: acsOf(cfg),
+    sriov: sriov ? { totalVFs: sriov.totalVFs, numVFs: sriov.numVFs } : null,
+    capabilities: capabilitiesOf(cfg),
+  };
   return { raw, cfg, base };
 }
 

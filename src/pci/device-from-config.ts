@@ -55,11 +55,21 @@ export function describeFromConfig(bdf: string, cfg: ConfigSpace, names?: PciNam
       mode: interruptMode(cfg),
     },
     reset: resetFromConfig(cfg, context.busResetPossible ?? false),
-    acs: cfg.acs ? { capable: true, flags: { ...cfg.acs.flags } } : null,
+    acs: acsOf(cfg),
     sriov: cfg.sriov ? { totalVFs: cfg.sriov.totalVFs, numVFs: cfg.sriov.numVFs } : null,
-    capabilities: cfg.capabilities.map((c) => ({ ...c })),
+    capabilities: capabilitiesOf(cfg),
     assignable: { ok: false, reasons },
   };
+}
+
+/** The record's `acs`: the capability's flags, copied. */
+export function acsOf(cfg: ConfigSpace): Device['acs'] {
+  return cfg.acs ? { capable: true, flags: { ...cfg.acs.flags } } : null;
+}
+
+/** The record's `capabilities`, copied so that the record never shares objects with the decoding. */
+export function capabilitiesOf(cfg: ConfigSpace): Device['capabilities'] {
+  return cfg.capabilities.map((c) => ({ ...c }));
 }
 
 /** MSI-X enabled wins over MSI enabled, which wins over a wired pin: the order the kernel uses them. */
