@@ -52,33 +52,52 @@ export function parseResources(text: string | null, pageSize = 4096): Bar[] {
   return bars;
 }
 
+/** The kernel's own format (`0x%016llx 0x%016llx 0x%016llx`), read without splitting. */
+const KERNEL_LINE = /^0x[0-9a-f]{16} 0x[0-9a-f]{16} 0x[0-9a-f]{16}$/;
+
 function parseLine(line: string, index: number, pageSize: number): Bar | null {
-  const parts = line.trim().split(/\s+/);
+  const parts = KERNEL_LINE.test(line) ? [line.slice(0, 18), line.slice(19, 37), line.slice(38)] : line.trim().split(/\s+/);
   if (parts.length < 3) return null;
   const [startHex, endHex, flagsHex] = parts;
   const flags = parseInt(flagsHex, 16);
   if (!flags || !(flags & (IORESOURCE_IO | IORESOURCE_MEM))) return null;
   const space = flags & IORESOURCE_MEM ? 'mem' : 'io';
-  const bar = { index, kind: kindOf(index), space, is64Bit: (flags & IORESOURCE_MEM_64) !== 0, prefetchable: (flags & IORESOURCE_PREFETCH) !== 0 } as const;
   // Addresses below 2^53 are exact as numbers, which cost far less than BigInts; above, BigInts.
   const start = exactHex(startHex);
   const end = exactHex(endHex);
+  let at: { start: string; size: number; pageAligned: boolean } | null;
   if (start !== null && end !== null && Number.isSafeInteger(pageSize) && pageSize > 0) {
-    if (end <= start && start === 0) return null;
-    return { ...bar, start: '0x' + start.toString(16), size: end - start + 1, pageAligned: space === 'mem' && start % pageSize === 0 };
+    at = end <= start && start === 0 ? null : { start: hexDigits(startHex), size: end - start + 1, pageAligned: space === 'mem' && start % pageSize === 0 };
+  } else {
+    const bigStart = BigInt(startHex);
+    const bigEnd = BigInt(endHex);
+    at =
+      bigEnd <= bigStart && bigStart === 0n
+        ? null
+        : { start: bigStart.toString(16), size: Number(bigEnd - bigStart + 1n), pageAligned: space === 'mem' && bigStart % BigInt(pageSize) === 0n };
   }
-  const bigStart = BigInt(startHex);
-  const bigEnd = BigInt(endHex);
-  if (bigEnd <= bigStart && bigStart === 0n) return null;
+  if (at === null) return null;
+  // One literal with every field: the same object shape for every BAR.
   return {
-    ...bar,
-    start: '0x' + bigStart.toString(16),
-    size: Number(bigEnd - bigStart + 1n),
-    pageAligned: space === 'mem' && bigStart % BigInt(pageSize) === 0n,
+    index,
+    kind: kindOf(index),
+    space,
+    is64Bit: (flags & IORESOURCE_MEM_64) !== 0,
+    prefetchable: (flags & IORESOURCE_PREFETCH) !== 0,
+    start: '0x' + at.start,
+    size: at.size,
+    pageAligned: at.pageAligned,
   };
 }
 
 const HEX = /^0x[0-9a-f]+$/i;
+
+/** The digits of a `0x` hex number as `toString(16)` writes its value: lower case, no leading zeros. */
+function hexDigits(hex: string): string {
+  let first = 2;
+  while (first < hex.length - 1 && hex.charCodeAt(first) === 0x30) first++;
+  return hex.slice(first).toLowerCase();
+}
 
 /** A `0x` hex number as a JavaScript number when that is exact, else null. */
 function exactHex(s: string): number | null {

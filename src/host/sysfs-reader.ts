@@ -160,8 +160,8 @@ function idsFromUevent(text: string): Ids | null {
     start = end + 1;
   }
   if (!id || !cls) return null;
-  const [v, d] = id.split(':');
-  const [sv, sd] = (subsys ?? '').split(':');
+  const [v, d] = idPair(id);
+  const [sv, sd] = idPair(subsys ?? '');
   return {
     vendorId: hexOrNull(v),
     deviceId: hexOrNull(d),
@@ -170,6 +170,14 @@ function idsFromUevent(text: string): Ids | null {
     classCode: hexOrNull(cls),
     driver: driver ?? null,
   };
+}
+
+/** `8086:1889` -> the two ids, as the first two parts of `split(':')`, without splitting the rest. */
+function idPair(s: string): [string, string | undefined] {
+  const colon = s.indexOf(':');
+  if (colon < 0) return [s, undefined];
+  const next = s.indexOf(':', colon + 1);
+  return [s.slice(0, colon), s.slice(colon + 1, next < 0 ? s.length : next)];
 }
 
 export function parseUevent(text: string | null): Record<string, string> | null {
@@ -190,7 +198,12 @@ function hexOrNull(s: string | undefined): number | null {
 function readMsiIrqs(dir: string): { mode: MsiMode; irqs: number[] } | null {
   const names = listDir(dir);
   if (names === null || names.length === 0) return null;
-  const irqs = names.map((n) => parseInt(n, 10)).filter((n) => Number.isInteger(n)).sort((a, b) => a - b);
+  const irqs: number[] = [];
+  for (const name of names) {
+    const irq = parseInt(name, 10);
+    if (Number.isInteger(irq)) irqs.push(irq);
+  }
+  irqs.sort((a, b) => a - b);
   if (irqs.length === 0) return null;
   const mode = readLine(`${dir}/${irqs[0]}`);
   return { mode: mode === 'msi' ? 'msi' : 'msix', irqs };
