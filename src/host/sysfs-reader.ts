@@ -226,14 +226,23 @@ function readSriov(dir: string): SysfsFunction['sriov'] {
  * its own is a bridge it sits behind, and the component that starts with `pci` is the root bus.
  */
 export function ancestry(dirRel: string, bdf: string): { parents: string[]; rootBus: string } {
-  const parts = dirRel.split('/');
   const parents: string[] = [];
   let rootBus = `pci${bdf.slice(0, 7)}`;
-  for (const part of parts) {
-    if (part === bdf) break;
-    // The lengths first: most components are neither, and the patterns are the costly part.
-    if (part.length === 12 && isBdf(part)) parents.unshift(part);
-    else if (part.length === 10 && ROOT_BUS.test(part)) rootBus = part;
+  // Component by component without splitting; only the lengths of a BDF (12) and of a root bus
+  // (10) are worth a pattern test.
+  for (let start = 0; start <= dirRel.length; ) {
+    let end = dirRel.indexOf('/', start);
+    if (end < 0) end = dirRel.length;
+    const length = end - start;
+    if (length === bdf.length && dirRel.startsWith(bdf, start)) break;
+    if (length === 12) {
+      const part = dirRel.slice(start, end);
+      if (isBdf(part)) parents.unshift(part);
+    } else if (length === 10 && dirRel.startsWith('pci', start)) {
+      const part = dirRel.slice(start, end);
+      if (ROOT_BUS.test(part)) rootBus = part;
+    }
+    start = end + 1;
   }
   return { parents, rootBus };
 }

@@ -143,7 +143,8 @@ export function decodeConfigSpace(bytes: Uint8Array): ConfigSpace {
 /** Walks the standard chain; answers whether the function can have extended capabilities. */
 function walkStandardChain(r: Registers, pointerRegister: number, cs: ConfigSpace): boolean {
   let extendedPossible = false;
-  const seen = new Set<number>();
+  // An array, not a Set: a chain has a handful of entries, and a scan decodes thousands of chains.
+  const seen: number[] = [];
   let where = (r.u8(pointerRegister) ?? 0) & ~3;
   while (where !== 0) {
     if (where < FIRST_STANDARD_CAP) {
@@ -154,11 +155,11 @@ function walkStandardChain(r: Registers, pointerRegister: number, cs: ConfigSpac
       cs.chainProblems.push(`standard chain points past the bytes given at ${hex(where)}`);
       break;
     }
-    if (seen.has(where)) {
+    if (seen.includes(where)) {
       cs.chainProblems.push(`standard chain looped at ${hex(where)}`);
       break;
     }
-    seen.add(where);
+    seen.push(where);
     const id = r.u8(where) ?? 0xff;
     if (id === 0xff) {
       cs.chainProblems.push(`standard chain broken at ${hex(where)}`);
@@ -173,17 +174,17 @@ function walkStandardChain(r: Registers, pointerRegister: number, cs: ConfigSpac
 }
 
 function walkExtendedChain(r: Registers, cs: ConfigSpace): void {
-  const seen = new Set<number>();
+  const seen: number[] = [];
   let where = FIRST_EXTENDED_CAP;
   while (where !== 0) {
     const header = r.u32(where);
     // lspci stops quietly on an unreadable, all-zero or all-ones header.
     if (header === null || header === 0 || header === 0xffffffff) break;
-    if (seen.has(where)) {
+    if (seen.includes(where)) {
       cs.chainProblems.push(`extended chain looped at ${hex(where)}`);
       break;
     }
-    seen.add(where);
+    seen.push(where);
     const id = header & 0xffff;
     cs.capabilities.push(capability(id, where, true));
     decodeExtended(r, id, where, cs);
