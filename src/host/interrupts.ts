@@ -98,12 +98,17 @@ function parseRow(row: string, cpus: number): IrqLine | null {
   // After the counts: the chip, the hardware irq and trigger (`16-fasteoi`, `524288-edge`), then handlers.
   let j = i;
   while (j < tokens.length && !/^\d+-\w+$/.test(tokens[j])) j++;
-  const rest = j < tokens.length ? tokens.slice(j + 1) : tokens.slice(i + 2);
-  const handlers = rest
-    .join(' ')
-    .split(',')
-    .map((h) => h.trim())
-    .filter((h) => h !== '');
+  const first = j < tokens.length ? j + 1 : i + 2;
+  // Most lines name one handler in one word; the general case joins the words and cuts at commas.
+  const handlers =
+    first === tokens.length - 1 && !tokens[first].includes(',')
+      ? [tokens[first]]
+      : tokens
+          .slice(first)
+          .join(' ')
+          .split(',')
+          .map((h) => h.trim())
+          .filter((h) => h !== '');
   return { irq: parseInt(m[1], 10), handlers, count };
 }
 

@@ -3,11 +3,11 @@
  * gets a whole group or nothing, so every other member must be free for vfio-pci.
  */
 import { posix as path } from 'node:path';
-import { listDir } from './sysfs-files.js';
+import { hasEntries } from './sysfs-files.js';
 
 /** The host has an IOMMU in use when `/sys/kernel/iommu_groups` holds at least one group. */
 export function iommuPresent(sysfsRoot: string): boolean {
-  return (listDir(path.join(sysfsRoot, 'kernel/iommu_groups')) ?? []).length > 0;
+  return hasEntries(path.join(sysfsRoot, 'kernel/iommu_groups'));
 }
 
 /**

@@ -5,7 +5,7 @@
  * waits on a disk. Every helper answers null when the file is absent or unreadable: a missing
  * attribute is information (no `reset_method`, no `msi_irqs`), not an error.
  */
-import { closeSync, existsSync, openSync, readSync, readdirSync, readlinkSync } from 'node:fs';
+import { closeSync, existsSync, openSync, opendirSync, readSync, readdirSync, readlinkSync } from 'node:fs';
 import { posix as path } from 'node:path';
 
 const scratch = Buffer.allocUnsafe(64 * 1024);
@@ -134,6 +134,20 @@ export function listDir(dir: string): string[] | null {
     return readdirSync(dir);
   } catch {
     return null;
+  }
+}
+
+/** Whether a directory has any entry, from its first one alone (a listing of thousands costs more). */
+export function hasEntries(dir: string): boolean {
+  try {
+    const d = opendirSync(dir);
+    try {
+      return d.readSync() !== null;
+    } finally {
+      d.closeSync();
+    }
+  } catch {
+    return false;
   }
 }
 
