@@ -3,12 +3,14 @@
 // few PFs, as on a virtualization host), against `lspci -vvv -D -k` reading the same tree, and an
 // unchanged watcher cycle against a full scan. Prints times and ratios; asserts nothing about time.
 //
-//   npm run build && node bench/scan.mjs [--functions N] [--runs N] [--keep]
+//   npm run build && node bench/scan.mjs [--functions N] [--runs N] [--keep | --tree DIR]
 //
 // Goals: a full scan no slower than lspci's (ratio <= 1); an unchanged watcher cycle at most a
-// fifth of a full scan (ratio <= 0.2).
+// fifth of a full scan (ratio <= 0.2). Wall times decide; the CPU times (user + system, of the
+// child process for lspci and the CLI, its helper threads included) say how much of a wall time
+// on a shared machine was waiting for a CPU.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -26,6 +28,8 @@ const { values: args } = parseArgs({
     functions: { type: 'string', default: '4096' },
     runs: { type: 'string', default: '5' },
     keep: { type: 'boolean', default: false },
+    // A tree kept by an earlier --keep (building one takes a while): its `sys` and `proc`.
+    tree: { type: 'string' },
     measure: { type: 'string' },
   },
 });
@@ -89,15 +93,29 @@ function median(xs) {
   return s[Math.floor(s.length / 2)];
 }
 
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
+
+/** CPU time (ms, user + system) of this process's children that have ended, from /proc/self/stat. */
+function childrenCpuMs() {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // cutime and cstime are fields 16 and 17; the slice starts at field 3.
+  return ((Number(fields[13]) + Number(fields[14])) * 1000) / CLK_TCK;
+}
+
+/** Median wall time, and mean CPU time per run: this process's own, and its children's. */
 function time(fn, runs = RUNS) {
   const ms = [];
   let result;
+  const own0 = process.cpuUsage();
+  const children0 = childrenCpuMs();
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
     result = fn();
     ms.push(performance.now() - t0);
   }
-  return { ms: median(ms), result };
+  const own = process.cpuUsage(own0);
+  return { ms: median(ms), cpu: (own.user + own.system) / 1000 / runs, childCpu: (childrenCpuMs() - children0) / runs, result };
 }
 
 /** Median times of the four contenders on a built tree; runs in a fresh process (see below). */
@@ -137,7 +155,15 @@ function measure(sysfsRoot, procRoot) {
     if (events.length !== 0) throw new Error(`an unchanged cycle emitted ${events.length} events`);
     return 0;
   }, RUNS * 2);
-  return { lspci: lspci.ms, scan: scan.ms, cli: cli.ms, node: node.ms, poll: poll.ms, seen: [lspci.result, scan.result, cli.result] };
+  return {
+    lspci: lspci.ms,
+    scan: scan.ms,
+    cli: cli.ms,
+    node: node.ms,
+    poll: poll.ms,
+    cpu: { lspci: lspci.childCpu, scan: scan.cpu, cli: cli.childCpu, node: node.childCpu, poll: poll.cpu },
+    seen: [lspci.result, scan.result, cli.result],
+  };
 }
 
 if (args.measure) {
@@ -145,13 +171,18 @@ if (args.measure) {
   const [sysfsRoot, procRoot] = args.measure.split(',');
   process.stdout.write(JSON.stringify(measure(sysfsRoot, procRoot)));
 } else {
-  const dir = mkdtempSync(join(tmpdir(), 'hotslot-bench-'));
+  const dir = args.tree ?? mkdtempSync(join(tmpdir(), 'hotslot-bench-'));
   try {
     const spec = hostSpec(TOTAL);
-    const built = time(() => buildHostTree(join(dir, 'host'), spec), 1);
-    const { sysfsRoot, procRoot } = built.result;
     const vfs = spec.functions.filter((f) => f.physfn).length;
-    console.log(`tree: ${spec.functions.length} functions (${vfs} VFs under ${PFS} PFs), built in ${built.ms.toFixed(0)} ms`);
+    let sysfsRoot = join(dir, 'host', 'sys');
+    let procRoot = join(dir, 'host', 'proc');
+    if (args.tree) console.log(`tree: ${spec.functions.length} functions (${vfs} VFs under ${PFS} PFs), kept in ${dir}`);
+    else {
+      const built = time(() => buildHostTree(join(dir, 'host'), spec), 1);
+      ({ sysfsRoot, procRoot } = built.result);
+      console.log(`tree: ${spec.functions.length} functions (${vfs} VFs under ${PFS} PFs), built in ${built.ms.toFixed(0)} ms`);
+    }
     const child = spawnSync(process.execPath, [import.meta.filename, '--runs', String(RUNS), '--measure', `${sysfsRoot},${procRoot}`], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -159,19 +190,20 @@ if (args.measure) {
     if (child.status !== 0) throw new Error('measurement failed');
     const m = JSON.parse(child.stdout);
     for (const n of m.seen) if (n !== spec.functions.length) throw new Error(`a contender saw ${n} of ${spec.functions.length} functions`);
-    const row = (label, ms) => console.log(`${label.padEnd(46)} ${ms.toFixed(1).padStart(9)} ms`);
-    row('lspci -vvv -D -k (sysfs.path)', m.lspci);
-    row('full scan, in process (scanHost + JSON)', m.scan);
-    row('hotslot list --json --all (CLI, node start-up)', m.cli);
-    row('  of which node start-up alone (node -e 0)', m.node);
-    row('watcher cycle, nothing changed', m.poll);
+    const row = (label, ms, cpu) => console.log(`${label.padEnd(46)} ${ms.toFixed(1).padStart(9)} ms   cpu ${cpu.toFixed(0).padStart(5)} ms`);
+    row('lspci -vvv -D -k (sysfs.path)', m.lspci, m.cpu.lspci);
+    row('full scan, in process (scanHost + JSON)', m.scan, m.cpu.scan);
+    row('hotslot list --json --all (CLI, node start-up)', m.cli, m.cpu.cli);
+    row('  of which node start-up alone (node -e 0)', m.node, m.cpu.node);
+    row('watcher cycle, nothing changed', m.poll, m.cpu.poll);
     const ratio = (label, a, b, goal) =>
       console.log(`${label.padEnd(46)} ${(a / b).toFixed(3).padStart(9)}   goal <= ${goal}  ${a / b <= goal ? 'met' : 'MISSED'}`);
     ratio('full scan / lspci', m.scan, m.lspci, 1);
     ratio('CLI list --json / lspci', m.cli, m.lspci, 1);
     ratio('unchanged watcher cycle / full scan', m.poll, m.scan, 0.2);
+    console.log(`${'CLI list --json / lspci, CPU time'.padEnd(46)} ${(m.cpu.cli / m.cpu.lspci).toFixed(3).padStart(9)}`);
   } finally {
-    if (!args.keep) rmSync(dir, { recursive: true, force: true });
+    if (!args.keep && !args.tree) rmSync(dir, { recursive: true, force: true });
     else console.log(`tree kept in ${dir}`);
   }
 }
