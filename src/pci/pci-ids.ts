@@ -29,7 +29,9 @@ export const DEFAULT_PCI_IDS_PATHS = ['/usr/share/misc/pci.ids', '/usr/share/hwd
  * others in the file.
  */
 interface VendorEntry {
-  name: string;
+  /** Where its first line starts; the name is read from it when first asked for. */
+  line: number;
+  name: string | null;
   runs: number[];
   /** Device id -> where its line starts (the last line wins, as lspci's later entries do). */
   devices: Map<number, number> | null;
@@ -46,9 +48,14 @@ class Index {
   private classMap: Map<string, string> | null = null;
   private readonly subsystemMaps = new Map<number, Map<number, string>>();
 
+  /**
+   * `text` is either the file's bytes as latin1 (`utf8` true: names are decoded from UTF-8 when
+   * read, so that the 1.3 MB file is one-byte text, read and scanned fast) or a string as is.
+   */
   constructor(
     private readonly text: string,
     readonly path: string | null,
+    private readonly utf8 = false,
   ) {
     let run: number[] | null = null;
     const visit = (start: number) => {
@@ -64,7 +71,7 @@ class Index {
       if (v < 0) return; // other top-level sections (`X` in some versions): skipped
       let vendor = this.vendors.get(v);
       if (!vendor) {
-        vendor = { name: nameAfter(text.slice(start, lineEnd(text, start)), 4), runs: [], devices: null };
+        vendor = { line: start, name: null, runs: [], devices: null };
         this.vendors.set(v, vendor);
       }
       vendor.runs.push(start);
@@ -78,9 +85,13 @@ class Index {
     (run as number[] | null)?.push(text.length);
   }
 
+  vendorName(vendor: VendorEntry): string {
+    return (vendor.name ??= this.nameAfter(this.text.slice(vendor.line, lineEnd(this.text, vendor.line)), 4));
+  }
+
   deviceName(vendor: VendorEntry, deviceId: number): string | null {
     const at = this.devices(vendor).get(deviceId);
-    return at === undefined ? null : nameAfter(this.text.slice(at + 1, lineEnd(this.text, at)), 4);
+    return at === undefined ? null : this.nameAfter(this.text.slice(at + 1, lineEnd(this.text, at)), 4);
   }
 
   subsystemName(vendor: VendorEntry, deviceId: number, key: number): string | null {
@@ -131,7 +142,7 @@ class Index {
       const sv = hexAt(text, start + 2, 4);
       const sd = hexAt(text, start + 7, 4);
       if (sv < 0 || text.charCodeAt(start + 6) !== SPACE || sd < 0) continue;
-      subsystems.set(sv * 0x10000 + sd, nameAfter(text.slice(start + 2, end), 9));
+      subsystems.set(sv * 0x10000 + sd, this.nameAfter(text.slice(start + 2, end), 9));
     }
     return subsystems;
   }
@@ -149,7 +160,7 @@ class Index {
         if (depth === 0) {
           const id = body.slice(2, 4);
           classBase = HEX2.test(id) ? parseInt(id, 16) : -1;
-          if (classBase >= 0) classes.set(classKey(classBase), nameAfter(body, 4));
+          if (classBase >= 0) classes.set(classKey(classBase), this.nameAfter(body, 4));
           continue;
         }
         if (classBase < 0) continue;
@@ -157,15 +168,23 @@ class Index {
         if (!HEX2.test(id)) continue;
         if (depth === 1) {
           classSub = parseInt(id, 16);
-          classes.set(classKey(classBase, classSub), nameAfter(body, 2));
+          classes.set(classKey(classBase, classSub), this.nameAfter(body, 2));
         } else if (classSub >= 0) {
-          classes.set(classKey(classBase, classSub, parseInt(id, 16)), nameAfter(body, 2));
+          classes.set(classKey(classBase, classSub, parseInt(id, 16)), this.nameAfter(body, 2));
         }
       }
     }
     return classes;
   }
+
+  /** The name after an id on a line (a line of bytes is decoded first: the id is ASCII). */
+  private nameAfter(body: string, idLength: number): string {
+    const rest = body.slice(idLength);
+    return (this.utf8 && NOT_ASCII.test(rest) ? Buffer.from(rest, 'latin1').toString('utf8') : rest).trim();
+  }
 }
+
+const NOT_ASCII = /[\u0080-\u00ff]/;
 
 const EMPTY = new Index('', null);
 
@@ -186,7 +205,11 @@ export function parsePciIds(text: string, path: string | null = null): PciNames 
 
 function namesFrom(get: () => Index): PciNames {
   return {
-    vendor: (v) => get().vendors.get(v)?.name ?? null,
+    vendor: (v) => {
+      const index = get();
+      const vendor = index.vendors.get(v);
+      return vendor ? index.vendorName(vendor) : null;
+    },
     device: (v, d) => {
       const index = get();
       const vendor = index.vendors.get(v);
@@ -217,11 +240,11 @@ function readIndex(paths: string[]): Index {
   for (const p of paths) {
     let text: string;
     try {
-      text = readFileSync(p, 'utf8');
+      text = readFileSync(p, 'latin1');
     } catch {
       continue;
     }
-    return new Index(text, p);
+    return new Index(text, p, true);
   }
   return EMPTY;
 }
@@ -278,6 +301,3 @@ function depthOf(text: string, start: number, end: number): number {
   return text.charCodeAt(start + 1) === TAB ? 2 : 1;
 }
 
-function nameAfter(body: string, idLength: number): string {
-  return body.slice(idLength).trim();
-}
