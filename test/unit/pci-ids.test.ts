@@ -54,6 +54,16 @@ describe('pci.ids names', () => {
     expect(names.path).toBe(path);
   });
 
+  it('reads names in UTF-8 from the file, accents and all', () => {
+    const path = join(dir, 'utf8.ids');
+    writeFileSync(path, ['1234  Société Générale ☃', '\tabcd  Gerät für Prüfungen', '\t\t1234 0001  Ünter-System', 'C 02  Réseau'].join('\n'));
+    const names = loadPciIds(path);
+    expect(names.vendor(0x1234)).toBe('Société Générale ☃');
+    expect(names.device(0x1234, 0xabcd)).toBe('Gerät für Prüfungen');
+    expect(names.subsystem?.(0x1234, 0xabcd, 0x1234, 0x0001)).toBe('Ünter-System');
+    expect(names.className?.(0x020000)).toBe('Réseau');
+  });
+
   it('answers null for ids the file does not list', () => {
     const names = parsePciIds(SAMPLE);
     expect(names.vendor(0x10de)).toBeNull();
