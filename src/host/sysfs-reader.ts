@@ -138,8 +138,8 @@ function readIds(dir: string): Ids | null {
 }
 
 /**
- * The ids and driver from the text of `uevent`, as `parseUevent` would give them (a later line
- * of the same key wins), without building the whole record; null when it lacks PCI_ID or PCI_CLASS.
+ * The ids and driver from the `KEY=value` lines of `uevent` (a later line of a key wins), without
+ * building a record of every key; null when it lacks PCI_ID or PCI_CLASS.
  */
 function idsFromUevent(text: string): Ids | null {
   let id: string | undefined;
@@ -178,16 +178,6 @@ function idPair(s: string): [string, string | undefined] {
   if (colon < 0) return [s, undefined];
   const next = s.indexOf(':', colon + 1);
   return [s.slice(0, colon), s.slice(colon + 1, next < 0 ? s.length : next)];
-}
-
-export function parseUevent(text: string | null): Record<string, string> | null {
-  if (text === null) return null;
-  const out: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const eq = line.indexOf('=');
-    if (eq > 0) out[line.slice(0, eq)] = line.slice(eq + 1);
-  }
-  return out;
 }
 
 function hexOrNull(s: string | undefined): number | null {
