@@ -23,7 +23,7 @@ import { interruptCounts, parseProcInterrupts } from './interrupts.js';
 import { iommuPresent } from './iommu-groups.js';
 import { describeHost, readHost, type HostInventory, type HostReading, type HostSources, type ViewCache } from './inventory.js';
 import { readInUse, sameInUse } from './protected-devices.js';
-import { listDir, readAttr, readText } from './sysfs-files.js';
+import { exists, listDir, readAttr, readText } from './sysfs-files.js';
 import { isBdf } from '../pci/bdf.js';
 import { functionPath, listFunctions, PCI_DEVICES, readFunction, type SysfsFunction } from './sysfs-reader.js';
 
@@ -47,7 +47,7 @@ export class HostWatcher {
   private readonly fingerprints = new Map<string, string>();
   private readonly dirs = new Map<string, string>();
   private handlersSignature = '';
-  private irqSignature: string | null = null;
+  private irqDescriptors: string[] | null = null;
   private cycle = 0;
   private readonly verifyEvery: number;
   private readonly countInterrupts: boolean;
@@ -72,7 +72,7 @@ export class HostWatcher {
     this.fingerprints.clear();
     this.dirs.clear();
     // Fingerprints first: a change that lands during the read shows up in the next cycle.
-    this.irqSignature = this.readIrqSignature();
+    this.irqDescriptors = this.readIrqDescriptors();
     for (const bdf of listFunctions(this.src.sysfsRoot)) this.fingerprints.set(bdf, this.fingerprint(bdf, null));
     this.reading = readHost(this.src);
     for (const f of this.reading.functions.values()) this.dirs.set(f.bdf, path.join(this.src.sysfsRoot, f.path));
@@ -100,9 +100,9 @@ export class HostWatcher {
     }
 
     const drivers = this.readDriverMap();
-    const irqSignature = this.readIrqSignature();
-    const irqsMoved = irqSignature !== this.irqSignature;
-    this.irqSignature = irqSignature;
+    const irqDescriptors = this.readIrqDescriptors();
+    const irqsMoved = !sameList(irqDescriptors, this.irqDescriptors);
+    this.irqDescriptors = irqDescriptors;
     for (let i = 0; i < now.length; i++) {
       const bdf = now[i];
       const known = reading.functions.get(bdf) ?? null;
@@ -159,13 +159,14 @@ export class HostWatcher {
     const names = listDir(root);
     if (names === null) return null;
     const map = new Map<string, string>();
-    for (const driver of names) for (const entry of listDir(`${root}/${driver}`) ?? []) if (isBdf(entry)) map.set(entry, driver);
+    // A BDF is 12 characters: the length spares the pattern for `bind`, `new_id`, `module` and the like.
+    for (const driver of names) for (const entry of listDir(`${root}/${driver}`) ?? []) if (entry.length === 12 && isBdf(entry)) map.set(entry, driver);
     return map;
   }
 
   /** The allocated interrupt descriptors; null where the kernel (or a snapshot) does not show them. */
-  private readIrqSignature(): string | null {
-    return listDir(`${this.src.sysfsRoot}/kernel/irq`)?.join(',') ?? null;
+  private readIrqDescriptors(): string[] | null {
+    return listDir(`${this.src.sysfsRoot}/kernel/irq`);
   }
 
   private forget(bdf: string): void {
@@ -201,10 +202,17 @@ export class HostWatcher {
     }
     const uevent = readAttr(`${dir}/uevent`) ?? '';
     const override = readAttr(`${dir}/driver_override`) ?? '';
-    const msi = listDir(`${dir}/msi_irqs`)?.join(',') ?? '-';
+    // msi_irqs/ is absent while MSI is off: asking first is cheaper than a listing that fails.
+    const msi = (exists(`${dir}/msi_irqs`) ? listDir(`${dir}/msi_irqs`)?.join(',') : null) ?? '-';
     const reset = !known || known.resetMethods !== null ? (readAttr(`${dir}/reset_method`) ?? '') : '';
     return `${uevent}\u0000${override}\u0000${msi}\u0000${reset}`;
   }
+}
+
+/** Both null, or the same names in the same order (a listing is sorted). */
+function sameList(a: readonly string[] | null, b: readonly string[] | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /** Only the handler names matter (who shares a line, whether vfio armed INTx), not the counters. */
