@@ -43,6 +43,11 @@ for m in $order; do \$B insmod /mods/\$m.ko 2>/dev/null; done
 O="trans=virtio,version=9p2000.L,msize=512000"
 \$B mount -t 9p -o ro,\$O,cache=loose rootfs /newroot || { echo "LAB-FATAL 9p root mount failed"; \$B poweroff -f; }
 for d in tmp run var/tmp var/log root; do \$B mount -t tmpfs -o mode=1777 tmpfs /newroot/\$d 2>/dev/null; done
+# The checkout gets a share of its own, mounted where it lives: under /tmp or /root it would be
+# hidden by the tmpfs above.
+REPO=\$(\$B sed -n 's/.* lab_repo=\([^ ]*\).*/\1/p' /proc/cmdline)
+\$B mkdir -p "/newroot\$REPO" 2>/dev/null
+\$B mount -t 9p -o ro,\$O,cache=loose repo "/newroot\$REPO" || echo "LAB-FATAL checkout share mount failed"
 \$B mkdir -p /newroot/run/lab
 \$B mount -t 9p -o \$O,cache=none lab /newroot/run/lab || echo "LAB-FATAL results share mount failed"
 \$B mount --move /proc /newroot/proc; \$B mount --move /sys /newroot/sys; \$B mount --move /dev /newroot/dev

@@ -66,6 +66,8 @@ const args = [
   '-append', `console=ttyS0 intel_iommu=on iommu=pt panic=-1 loglevel=4 lab_init=${REPO}/test/lab/lab-host-init.sh lab_repo=${REPO}`,
   '-fsdev', 'local,id=fsroot,path=/,security_model=none,readonly=on,multidevs=remap',
   '-device', 'virtio-9p-pci,fsdev=fsroot,mount_tag=rootfs',
+  '-fsdev', `local,id=fsrepo,path=${REPO},security_model=none,readonly=on,multidevs=remap`,
+  '-device', 'virtio-9p-pci,fsdev=fsrepo,mount_tag=repo',
   '-fsdev', `local,id=fslab,path=${run},security_model=none`,
   '-device', 'virtio-9p-pci,fsdev=fslab,mount_tag=lab',
   ...rp(1), ...rp(2), ...rp(3), ...rp(4),
