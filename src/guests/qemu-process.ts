@@ -1,5 +1,6 @@
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pidsWithFd } from '../host/proc-fds.js';
 
 /**
  * Which process serves a QMP unix socket, and whether it may lock its memory. vfio pins all guest
@@ -21,31 +22,8 @@ export function pidListeningOn(socketPath: string, procRoot = '/proc'): number |
     if (cols.length >= 8 && cols[7] === socketPath && cols[3] === '00010000') inodes.add(cols[6]);
   }
   if (inodes.size === 0) return null;
-  let pids: string[];
-  try {
-    pids = readdirSync(procRoot).filter((p) => /^\d+$/.test(p));
-  } catch {
-    return null;
-  }
-  for (const pid of pids) {
-    let fds: string[];
-    try {
-      fds = readdirSync(join(procRoot, pid, 'fd'));
-    } catch {
-      continue;
-    }
-    for (const fd of fds) {
-      let link: string;
-      try {
-        link = readlinkSync(join(procRoot, pid, 'fd', fd));
-      } catch {
-        continue;
-      }
-      const m = /^socket:\[(\d+)\]$/.exec(link);
-      if (m && inodes.has(m[1])) return Number(pid);
-    }
-  }
-  return null;
+  const [pid] = pidsWithFd(procRoot, (link) => inodes.has(/^socket:\[(\d+)\]$/.exec(link)?.[1] ?? ''), true);
+  return pid ?? null;
 }
 
 /** RLIMIT_MEMLOCK soft limit in bytes (Infinity for unlimited), or null when unreadable. */
