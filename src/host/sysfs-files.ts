@@ -10,12 +10,8 @@ import { posix as path } from 'node:path';
 
 const scratch = Buffer.allocUnsafe(64 * 1024);
 
-/**
- * A sysfs attribute as latin1 text (they are ASCII), or null. The kernel renders an attribute
- * whole (at most a page) on the first read, so one read is enough; procfs files that span
- * pages need `readText`.
- */
-export function readAttr(file: string): string | null {
+/** `read` on the open file, or null when it cannot be opened or read; the file is always closed. */
+function withFile<T>(file: string, read: (fd: number) => T): T | null {
   let fd: number;
   try {
     fd = openSync(file, 'r');
@@ -23,8 +19,7 @@ export function readAttr(file: string): string | null {
     return null;
   }
   try {
-    const n = readSync(fd, scratch, 0, scratch.length, 0);
-    return scratch.toString('latin1', 0, n);
+    return read(fd);
   } catch {
     return null;
   } finally {
@@ -32,15 +27,18 @@ export function readAttr(file: string): string | null {
   }
 }
 
+/**
+ * A sysfs attribute as latin1 text (they are ASCII), or null. The kernel renders an attribute
+ * whole (at most a page) on the first read, so one read is enough; procfs files that span
+ * pages need `readText`.
+ */
+export function readAttr(file: string): string | null {
+  return withFile(file, (fd) => scratch.toString('latin1', 0, readSync(fd, scratch, 0, scratch.length, 0)));
+}
+
 /** The whole file as latin1 text, read to its end, or null. */
 export function readText(file: string): string | null {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch {
-    return null;
-  }
-  try {
+  return withFile(file, (fd) => {
     // procfs files (interrupts on a many-CPU host, mountinfo) outgrow the scratch buffer: keep
     // each full buffer and go on to the end.
     const parts: string[] = [];
@@ -56,11 +54,7 @@ export function readText(file: string): string | null {
     }
     parts.push(scratch.toString('latin1', 0, total));
     return parts.join('');
-  } catch {
-    return null;
-  } finally {
-    closeSync(fd);
-  }
+  });
 }
 
 /** The first line of a text attribute, trimmed; null when absent or empty. */
@@ -95,13 +89,7 @@ let slabUsed = 0;
 
 /** Up to `max` bytes of a binary attribute (`config`), or null. */
 export function readBytes(file: string, max = 4096): Uint8Array | null {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch {
-    return null;
-  }
-  try {
+  return withFile(file, (fd) => {
     if (slabUsed + max > SLAB) {
       slab = Buffer.allocUnsafeSlow(Math.max(SLAB, max));
       slabUsed = 0;
@@ -117,11 +105,7 @@ export function readBytes(file: string, max = 4096): Uint8Array | null {
     const bytes = new Uint8Array(slab.buffer, slab.byteOffset + slabUsed, total);
     slabUsed += (total + 7) & ~7;
     return bytes;
-  } catch {
-    return null;
-  } finally {
-    closeSync(fd);
-  }
+  });
 }
 
 /** Whether a path exists, without the cost of a thrown error when it does not. */
