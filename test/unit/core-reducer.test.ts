@@ -1,32 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { deviceRecord } from '../support/device-record.js';
 import { firstValueFrom, toArray, take } from 'rxjs';
-import type { Device } from '../../src/core/device.js';
 import type { HotslotEvent } from '../../src/core/events.js';
 import { reduce } from '../../src/core/reducer.js';
 import { initialState, interruptHistory } from '../../src/core/state.js';
 import { createBus } from '../../src/core/bus.js';
 
-function device(bdf: string, driver: string | null): Device {
-  return {
-    bdf,
-    vendorId: '0x8086',
-    deviceId: '0x10d3',
-    classCode: '0x020000',
-    vendorName: null,
-    deviceName: null,
-    headerType: 'endpoint',
-    pcieType: 'endpoint',
-    driver,
-    iommuGroup: 8,
-    owner: { kind: driver === 'vfio-pci' ? 'vfio' : driver ? 'host' : 'none' },
-    interrupts: { pin: 'A', irq: 16, msi: { capable: true, enabled: false, vectors: null, maxVectors: 1 }, msix: { capable: false, enabled: false, tableSize: null }, mode: 'intx' },
-    reset: { methods: ['pm', 'bus'], flr: false, afFlr: false, pmNoSoftReset: false, busResetPossible: true },
-    acs: null,
-    sriov: null,
-    capabilities: [],
-    assignable: { ok: true, reasons: [] },
-  };
-}
+const device = (bdf: string, driver: string | null) => deviceRecord(bdf, driver);
 
 const run = (events: HotslotEvent[]) => events.reduce(reduce, initialState);
 

@@ -1,31 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { Device } from '../../src/core/device.js';
+import { deviceRecord } from '../support/device-record.js';
 import type { HotslotEvent } from '../../src/core/events.js';
 import { reduce } from '../../src/core/reducer.js';
 import { initialState, type HotslotState } from '../../src/core/state.js';
 import { watchLine, watchRecords, type WatchRecord } from '../../src/cli/watch-report.js';
 
-function device(bdf: string, driver: string | null): Device {
-  return {
-    bdf,
-    vendorId: '0x8086',
-    deviceId: '0x10d3',
-    classCode: '0x020000',
-    vendorName: null,
-    deviceName: null,
-    headerType: 'endpoint',
-    pcieType: 'endpoint',
-    driver,
-    iommuGroup: 8,
-    owner: { kind: driver === 'vfio-pci' ? 'vfio' : driver ? 'host' : 'none' },
-    interrupts: { pin: 'A', irq: 16, msi: { capable: true, enabled: false, vectors: null, maxVectors: 1 }, msix: { capable: false, enabled: false, tableSize: null }, mode: 'intx' },
-    reset: { methods: ['pm'], flr: false, afFlr: false, pmNoSoftReset: false, busResetPossible: false },
-    acs: null,
-    sriov: null,
-    capabilities: [],
-    assignable: { ok: true, reasons: [] },
-  };
-}
+const device = (bdf: string, driver: string | null) => deviceRecord(bdf, driver, { reset: { methods: ['pm'], flr: false, afFlr: false, pmNoSoftReset: false, busResetPossible: false } });
 
 /** Every record a run of events makes, as `watch` reports them. */
 function report(events: HotslotEvent[], returnOnExit = true): WatchRecord[] {
