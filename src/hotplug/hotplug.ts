@@ -518,8 +518,8 @@ export class Hotplug {
           } else if (intent.op === 'park' && driver === 'vfio-pci' && open.steps.some((s) => s.step === 'bind vfio-pci')) {
             devices.push({ bdf: origin.bdf, action: 'kept-parked', message: `${origin.bdf} is parked on vfio-pci` });
           } else {
-            const group = driver === 'vfio-pci' ? this.deps.scan().byBdf.get(origin.bdf)?.iommuGroup : undefined;
-            const inUse = group === undefined || group === null ? null : vfioInUseReason(origin.bdf, group, this.deps.procRoot);
+            const group = driver === 'vfio-pci' ? await this.deps.kernel.iommuGroup(origin.bdf) : null;
+            const inUse = group === null ? null : vfioInUseReason(origin.bdf, Number(group), this.deps.procRoot);
             if (inUse) throw new Error(inUse.message);
             const how = await restoreHost(this.deps.kernel, origin, this.t);
             devices.push({ bdf: origin.bdf, action: 'returned-home', message: `${origin.bdf} is back ${how}` });

@@ -4,6 +4,7 @@ import type { Reason } from '../core/device.js';
 import type { HostDevice } from '../host/host-device.js';
 import type { HostInventory } from '../host/inventory.js';
 import { memlockLimit, pidListeningOn } from '../guests/qemu-process.js';
+import { busOf } from '../host/topology.js';
 import { vfioGroupHolders } from '../host/vfio-holders.js';
 import type { QmpSender } from './qmp-sender.js';
 
@@ -53,7 +54,6 @@ export function reservedReasons(inv: HostInventory, bdfs: readonly string[], gue
   });
 }
 
-const busOf = (bdf: string) => bdf.slice(0, 7);
 
 /** Another function of the request, on the same bus, whose bus reset also resets this one. */
 export function busResetBy(bdf: string, request: ReadonlySet<string>, inv: HostInventory): string | null {
