@@ -79,6 +79,7 @@ export interface OpenLiveSessionOptions extends LiveTarget {
   readOnly: boolean;
   /** Give a guest's devices back to the host when its QEMU exits (default on). */
   returnOnExit?: boolean;
+  countInterrupts?: boolean;
   /** Where the session is recorded; null: not recorded. */
   recordPath: string | null;
   /** For the recording's header. */
@@ -108,6 +109,7 @@ export function openLiveSession(opts: OpenLiveSessionOptions): OpenedLiveSession
     guests: opts.guests,
     clock: systemClock,
     ...(opts.returnOnExit !== undefined ? { returnOnExit: opts.returnOnExit } : {}),
+    ...(opts.countInterrupts !== undefined ? { countInterrupts: opts.countInterrupts } : {}),
     ...(opts.readOnly ? {} : { lockHost: () => acquireHostLock(opts.stateDir) }),
     // What led up to a change is on disk before the change begins.
     beforeChange: () => recorder?.flush(),

@@ -27,6 +27,8 @@ export interface LiveSessionOptions {
   guestPollMs?: number;
   /** Give a guest's devices back to the host when its QEMU exits (default on). */
   returnOnExit?: boolean;
+  /** Count each device's interrupts every host poll, for the dashboard's rates (default on). */
+  countInterrupts?: boolean;
   timeouts?: Partial<Timeouts>;
   /**
    * Called ahead of every sysfs write and every QMP command that may change a guest: the session
@@ -60,7 +62,7 @@ export class LiveSession {
     this.bus = createBus();
     const monitors = opts.guests.map((spec) => ({ spec, ...monitorGuest(spec, opts.clock, { pollMs: opts.guestPollMs }) }));
     this.clients = monitors.map((m) => m.client);
-    this.sources$ = merge(watchHost(opts.sources, { intervalMs: opts.hostPollMs ?? 1_000, clock: opts.clock, countInterrupts: true }), ...monitors.map((m) => m.events$));
+    this.sources$ = merge(watchHost(opts.sources, { intervalMs: opts.hostPollMs ?? 1_000, clock: opts.clock, countInterrupts: opts.countInterrupts ?? true }), ...monitors.map((m) => m.events$));
     this.traffic$ = merge(...monitors.map((m) => m.traffic$));
     const before = opts.beforeChange;
     this.hotplug =
@@ -77,10 +79,6 @@ export class LiveSession {
             dryRun: false,
             ...(opts.timeouts ? { timeouts: opts.timeouts } : {}),
           });
-  }
-
-  get readOnly(): boolean {
-    return this.hotplug === null;
   }
 
   start(): void {

@@ -46,7 +46,7 @@ export async function runWatch(g: GlobalOptions, opts: WatchOptions): Promise<nu
   const returnOnExit = opts.returnOnExit !== false;
   const recordPath = recordPathOf(opts.record);
   const target = liveTargetFrom(g, { readOnly: false });
-  const live = openLiveSession({ ...target, readOnly: false, returnOnExit, recordPath, host: hostLabel(g) });
+  const live = openLiveSession({ ...target, readOnly: false, returnOnExit, countInterrupts: false, recordPath, host: hostLabel(g) });
 
   let stdoutOpen = true;
   const print = (r: WatchRecord) => {
