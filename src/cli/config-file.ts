@@ -158,10 +158,17 @@ export function readConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   return parseConfig(text, path);
 }
 
+/** Read once per command: host sources, guest specs and the bare-hotslot choice all ask for it. */
+const readFor = new WeakMap<GlobalOptions, HotslotConfig>();
+
 /** The configuration the global options name; a bad file is bad usage (exit 2) before anything is touched. */
 export function configOf(g: GlobalOptions): HotslotConfig {
+  const known = readFor.get(g);
+  if (known) return known;
   try {
-    return readConfig(g.config);
+    const config = readConfig(g.config);
+    readFor.set(g, config);
+    return config;
   } catch (err) {
     if (err instanceof ConfigError) throw usageError(`bad config: ${err.message}`);
     throw err;
