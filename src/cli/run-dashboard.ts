@@ -6,7 +6,6 @@ import { startDashboard } from '../tui/dashboard.js';
 import type { Theme } from '../tui/theme.js';
 import { openLiveSession } from './open-live-session.js';
 
-export { defaultRecordPath } from './open-live-session.js';
 
 const SIGNALS = { SIGTERM: 15, SIGHUP: 1, SIGINT: 2 } as const;
 

@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Observable, Subscription } from 'rxjs';
 import type { Clock } from '../core/clock.js';
@@ -102,7 +102,6 @@ export class Recorder {
     const keep = this.opts.keep ?? 3;
     for (let i = keep - 1; i >= 1; i--) {
       try {
-        statSync(`${this.opts.path}.${i}`);
         renameSync(`${this.opts.path}.${i}`, `${this.opts.path}.${i + 1}`);
       } catch {
         // no such generation yet

@@ -16,7 +16,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   const theme = await themeFor(opts.theme);
   if (!process.stdin.isTTY || !process.stdout.isTTY) throw usageError('the demo needs a terminal on stdin and stdout');
   const [{ startDemoLab }, { runDashboard }] = await Promise.all([import('../../demo/demo-lab.js'), import('../run-dashboard.js')]);
-  const { defaultRecordPath } = await import('../run-dashboard.js');
+  const { recordPathOf } = await import('../open-live-session.js');
   const lab = await startDemoLab();
   try {
     return await runDashboard({
@@ -26,7 +26,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
       guests: lab.guestSockets.map((g) => ({ name: g.name, endpoint: unixEndpoint(g.socket), source: 'the demo lab' })),
       theme,
       readOnly: opts.readOnly === true,
-    recordPath: opts.record === false ? null : typeof opts.record === 'string' ? opts.record : defaultRecordPath(),
+      recordPath: recordPathOf(opts.record),
       header: { host: 'demo-lab (simulated)', kernel: 'simulated 6.1', mode: 'demo' },
     });
   } finally {
