@@ -165,16 +165,18 @@ describe('hotslot watch', () => {
       [...base.slice(0, -2), '--guest', 'vm1', 'watch'],
       [...base, 'watch', '--record', join(l.sysfsRoot, 'bus/pci/devices', NIC, 'vendor', 'session.jsonl')],
     ];
+    // The default recording folder of these runs: it must not come into being.
+    const env = { XDG_STATE_HOME: join(l.dir, 'xdg-state') };
     for (const args of cases) {
-      const r = await hotslot(args, { timeoutMs: 20_000 });
+      const r = await hotslot(args, { timeoutMs: 20_000, env });
       expect(r.status, args.join(' ')).toBe(2);
       expect(r.stdout, args.join(' ')).toBe('');
       expect(r.stderr.trim().split('\n'), `${args.join(' ')}\n${r.stderr}`).toHaveLength(1);
     }
-    const unknown = await hotslot([...base, 'watch', '--bogus'], { timeoutMs: 20_000 });
+    const unknown = await hotslot([...base, 'watch', '--bogus'], { timeoutMs: 20_000, env });
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toMatch(/unknown option '--bogus'/);
-    expect(existsSync(join(l.dir, 'state', 'lock'))).toBe(false);
+    expect(existsSync(join(l.dir, 'xdg-state'))).toBe(false);
   });
 
   it("sees a real QEMU's exit: killed, the guest is reported gone", async () => {
