@@ -2,7 +2,7 @@
  * How a port touches files: the real kernel's sysfs, a recorder for `--dry-run`, or the
  * simulator. The port's logic (which file, which value, in which order) is the same for all.
  */
-import { constants, promises as fs } from 'node:fs';
+import { constants, promises as fs, readFileSync, readlinkSync, statSync } from 'node:fs';
 import type { SysfsWrite } from './kernel-port.js';
 
 export interface SysfsIo {
@@ -21,11 +21,16 @@ function isMissing(err: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
-/** Reads as everyone does; shared by the real, recording and simulated I/O. */
+/**
+ * Reads as everyone does; shared by the real, recording and simulated I/O. They are synchronous:
+ * a sysfs attribute, link or directory is answered from the kernel's memory at once, and a trip
+ * through libuv's thread pool for each would cost more than the read. Writes stay asynchronous: a
+ * store to `reset` or `drivers_probe` can take seconds.
+ */
 export const fileReads: Pick<SysfsIo, 'readText' | 'readLink' | 'exists'> = {
   async readText(path) {
     try {
-      return await fs.readFile(path, 'utf8');
+      return readFileSync(path, 'utf8');
     } catch (err) {
       if (isMissing(err)) return null;
       throw err;
@@ -33,7 +38,7 @@ export const fileReads: Pick<SysfsIo, 'readText' | 'readLink' | 'exists'> = {
   },
   async readLink(path) {
     try {
-      return await fs.readlink(path);
+      return readlinkSync(path);
     } catch (err) {
       if (isMissing(err) || (err as { code?: unknown }).code === 'EINVAL') return null;
       throw err;
@@ -41,7 +46,7 @@ export const fileReads: Pick<SysfsIo, 'readText' | 'readLink' | 'exists'> = {
   },
   async exists(path) {
     try {
-      await fs.stat(path);
+      statSync(path);
       return true;
     } catch (err) {
       if (isMissing(err)) return false;
