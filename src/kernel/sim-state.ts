@@ -70,11 +70,24 @@ export function hasState(sysfsRoot: string): boolean {
   return existsSync(statePath(sysfsRoot));
 }
 
+/**
+ * The last state read or written in this process, per file, with the text it came from. The
+ * simulator reads its state before every sysfs read; parsing and validating it each time cost more
+ * than reading the file. (The text, not the file's times, says whether it changed: another process
+ * can save twice within one tick of the file system's clock.) Whoever changes the returned object
+ * must save it.
+ */
+const cache = new Map<string, { text: string; state: SimState }>();
+
 export function loadState(sysfsRoot: string): SimState {
   const file = statePath(sysfsRoot);
+  let text: string;
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
+    text = readFileSync(file, 'utf8');
+    const cached = cache.get(file);
+    if (cached?.text === text) return cached.state;
+    raw = JSON.parse(text);
   } catch (err) {
     throw new Error(`simulated kernel: cannot read its state ${file}: ${(err as Error).message}`);
   }
@@ -82,6 +95,7 @@ export function loadState(sysfsRoot: string): SimState {
   if (!parsed.success) {
     throw new Error(`simulated kernel: its state ${file} is not valid: ${parsed.error.issues[0]?.message ?? 'unknown'}`);
   }
+  cache.set(file, { text, state: parsed.data });
   return parsed.data;
 }
 
@@ -90,8 +104,10 @@ export function saveState(sysfsRoot: string, state: SimState): void {
   mkdirSync(join(sysfsRoot, SIM_DIR), { recursive: true });
   const file = statePath(sysfsRoot);
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
+  const text = JSON.stringify(state, null, 2) + '\n';
+  writeFileSync(tmp, text, { mode: 0o600 });
   renameSync(tmp, file);
+  cache.set(file, { text, state });
 }
 
 const KEEP = 200;

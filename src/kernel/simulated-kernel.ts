@@ -116,8 +116,9 @@ export class SimulatedKernel implements SysfsIo {
     });
   }
 
+  /** A copy: the simulator's own object is shared with its cache. */
   state(): SimState {
-    return loadState(this.sysfsRoot);
+    return structuredClone(loadState(this.sysfsRoot));
   }
 
   // SysfsIo: reads see binds whose time has come
