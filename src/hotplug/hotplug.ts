@@ -269,14 +269,7 @@ export class Hotplug {
 
   /** The driver a device had before it went to a guest: from the journal, else unknown. */
   private originOf(bdf: string): DeviceOrigin {
-    const records = this.deps.journal?.read() ?? [];
-    for (let i = records.length - 1; i >= 0; i--) {
-      const r = records[i];
-      if (r.kind !== 'intent') continue;
-      const o = r.devices.find((x) => x.bdf === bdf);
-      if (o && o.driver !== 'vfio-pci' && !o.unknown) return o;
-    }
-    return { bdf, driver: null, driverOverride: null, unknown: true };
+    return this.deps.journal?.originOf(bdf) ?? { bdf, driver: null, driverOverride: null, unknown: true };
   }
 
   /**

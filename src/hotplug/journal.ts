@@ -1,13 +1,12 @@
-import { closeSync, fsyncSync, openSync, readFileSync, writeSync, mkdirSync, existsSync, chmodSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, readSync, writeSync, mkdirSync, existsSync, chmodSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { OperationKind } from '../core/operations.js';
 
 /**
- * The hotplug journal: JSON Lines, append-only, fsync'd after every record, mode 0600. Before a
- * device is touched it holds what is needed to put it back (its original driver and
- * driver_override); `recover` reads the entries that have no end and finishes or undoes them.
+ * The hotplug journal: JSON Lines, append-only, mode 0600. Before a device is touched it holds
+ * what is needed to put it back (its original driver and driver_override); `recover` reads the
+ * entries that have no end and finishes or undoes them.
  */
-
 
 export interface DeviceOrigin {
   bdf: string;
@@ -57,27 +56,67 @@ export class JournalError extends Error {
 
 /**
  * For tests only: `HOTSLOT_TEST_CRASH_AFTER_RECORD=N` makes the process kill itself with SIGKILL
- * right after the Nth record it appends is on disk, so that the crash test can stop an operation
+ * right after it appends its Nth record, so that the crash test can stop an operation
  * after each journalled step in turn (test/integration/hotplug-crash-every-step.test.ts). Unset in
  * any real use; nothing else reads it.
  */
 const crashAfterRecord = Number(process.env.HOTSLOT_TEST_CRASH_AFTER_RECORD ?? 0);
 let recordsAppended = 0;
 
+/** What the records read so far say: the open operations and each device's latest known origin. */
+interface Index {
+  /** The file this was read from, and how far: the byte after the last whole line. */
+  ino: bigint;
+  offset: number;
+  lines: number;
+  /** The last bytes read, to notice a file rewritten in place. */
+  seam: Buffer;
+  open: Map<string, OpenOperation>;
+  origins: Map<string, DeviceOrigin>;
+}
+
+const emptyIndex = (ino: bigint): Index => ({ ino, offset: 0, lines: 0, seam: Buffer.alloc(0), open: new Map(), origins: new Map() });
+
+const SEAM = 64;
+
+function readAt(fd: number, position: number, length: number): Buffer {
+  const bytes = Buffer.alloc(length);
+  let got = 0;
+  while (got < length) {
+    const n = readSync(fd, bytes, got, length - got, position + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return bytes.subarray(0, got);
+}
+
 export class Journal {
   readonly path: string;
+  private dirReady = false;
+  /** Kept up to date by reading only what was appended since, by this process or another. */
+  private index: Index = emptyIndex(-1n);
 
   constructor(stateDir: string) {
     this.path = join(stateDir, 'journal.jsonl');
   }
 
+  /**
+   * An intent is on disk (fsync) before its operation touches a device, and so is the end. A step
+   * record reaches the disk with the next fsync, and a process killed outright loses none (they
+   * are in the page cache). Only a power cut can lose the newest steps, and after one the kernel
+   * has forgotten every unbind, override and vfio-pci bind anyway: `recover` decides from the
+   * kernel and the guests (the steps only tell a finished park from an unfinished one).
+   */
   append(record: JournalRecord): void {
-    mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+    if (!this.dirReady) {
+      mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+      this.dirReady = true;
+    }
     const fresh = !existsSync(this.path);
     const fd = openSync(this.path, 'a', 0o600);
     try {
       writeSync(fd, JSON.stringify(record) + '\n');
-      fsyncSync(fd);
+      if (record.kind !== 'step') fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
@@ -85,32 +124,79 @@ export class Journal {
     if (crashAfterRecord > 0 && ++recordsAppended === crashAfterRecord) process.kill(process.pid, 'SIGKILL');
   }
 
-  /** Every record, in order. A torn last line (a crash mid-write) is ignored; any other bad line is an error. */
+  /** Every record, in order. A torn last record (no newline: a crash mid-write) is ignored; any other bad line is an error. */
   read(): JournalRecord[] {
     if (!existsSync(this.path)) return [];
-    const lines = readFileSync(this.path, 'utf8').split('\n');
+    return this.parse(readFileSync(this.path, 'utf8'), 0, true);
+  }
+
+  /**
+   * The records in `text` (lines from line `firstLine` on). A line that is not JSON is an error,
+   * unless `atEnd` and it is the text after the last newline: a record torn by a crash mid-write.
+   */
+  private parse(text: string, firstLine: number, atEnd: boolean): JournalRecord[] {
+    const lines = text.split('\n');
     const records: JournalRecord[] = [];
     lines.forEach((line, i) => {
       if (line.trim() === '') return;
       try {
         records.push(JSON.parse(line) as JournalRecord);
       } catch {
-        const isLast = lines.slice(i + 1).every((l) => l.trim() === '');
-        if (!isLast) throw new JournalError(`journal ${this.path} line ${i + 1} is not JSON; fix or move the file aside`);
+        const isLast = atEnd && i === lines.length - 1;
+        if (!isLast) throw new JournalError(`journal ${this.path} line ${firstLine + i + 1} is not JSON; fix or move the file aside`);
       }
     });
     return records;
   }
 
+  /**
+   * Reads what was appended since the last call, by this process or another. It starts over when
+   * the file was replaced, cut or rewritten in place (the last bytes it read are no longer there).
+   */
+  private refresh(): Index {
+    const st = statSync(this.path, { bigint: true, throwIfNoEntry: false });
+    if (st === undefined) return (this.index = emptyIndex(-1n));
+    const size = Number(st.size);
+    if (st.ino !== this.index.ino || size < this.index.offset) this.index = emptyIndex(st.ino);
+    const fd = openSync(this.path, 'r');
+    try {
+      let index = this.index;
+      if (index.seam.length > 0 && !readAt(fd, index.offset - index.seam.length, index.seam.length).equals(index.seam)) {
+        index = this.index = emptyIndex(st.ino);
+      }
+      if (size === index.offset) return index;
+      const bytes = readAt(fd, index.offset, size - index.offset);
+      // Only whole lines: a record being written now is read once it is complete, and one that
+      // never gets its newline is a torn last record, ignored as read() ignores it.
+      const end = bytes.lastIndexOf(0x0a) + 1;
+      if (end === 0) return index;
+      const whole = bytes.subarray(0, end).toString('utf8');
+      for (const r of this.parse(whole, index.lines, false)) this.apply(index, r);
+      index.offset += end;
+      index.lines += whole.split('\n').length - 1;
+      index.seam = Buffer.from(bytes.subarray(Math.max(0, end - SEAM), end));
+      return index;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private apply(index: Index, r: JournalRecord): void {
+    if (r.kind === 'intent') {
+      index.open.set(r.opId, { intent: r, steps: [] });
+      for (const o of r.devices) if (o.driver !== 'vfio-pci' && !o.unknown) index.origins.set(o.bdf, o);
+    } else if (r.kind === 'step') index.open.get(r.opId)?.steps.push(r);
+    // A stuck operation stays open: `recover` must still bring its devices to a settled place.
+    else if (r.outcome !== 'stuck') index.open.delete(r.opId);
+  }
+
   /** Operations that began and never ended (or ended stuck), oldest first. */
   open(): OpenOperation[] {
-    const ops = new Map<string, OpenOperation>();
-    for (const r of this.read()) {
-      if (r.kind === 'intent') ops.set(r.opId, { intent: r, steps: [] });
-      else if (r.kind === 'step') ops.get(r.opId)?.steps.push(r);
-      // A stuck operation stays open: `recover` must still bring its devices to a settled place.
-      else if (r.outcome !== 'stuck') ops.delete(r.opId);
-    }
-    return [...ops.values()];
+    return [...this.refresh().open.values()].map((o) => ({ intent: o.intent, steps: [...o.steps] }));
+  }
+
+  /** The newest journalled origin of a device that names a host driver (not vfio-pci), if any. */
+  originOf(bdf: string): DeviceOrigin | null {
+    return this.refresh().origins.get(bdf) ?? null;
   }
 }

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -41,7 +41,44 @@ describe('journal', () => {
     expect(() => j.read()).toThrow(JournalError);
     expect(() => j.read()).toThrow(/line 1/);
   });
+  it('sees what another writer appended since it last looked, and starts over when the file is replaced', () => {
+    const d = dir();
+    const reader = new Journal(d);
+    const writer = new Journal(d);
+    expect(reader.open()).toEqual([]);
+    writer.append({ kind: 'intent', opId: 'a', at, op: 'attach', guest: 'vm1', devices: [{ bdf: '0000:02:00.0', driver: 'e1000e', driverOverride: null }] });
+    expect(reader.open().map((o) => o.intent.opId)).toEqual(['a']);
+    expect(reader.originOf('0000:02:00.0')).toEqual({ bdf: '0000:02:00.0', driver: 'e1000e', driverOverride: null });
+    writer.append({ kind: 'step', opId: 'a', at, step: 'unbind', bdf: '0000:02:00.0' });
+    writer.append({ kind: 'end', opId: 'a', at, outcome: 'done' });
+    // A later detach journals vfio-pci as the driver: the host driver from before still counts.
+    writer.append({ kind: 'intent', opId: 'b', at, op: 'detach', fromGuest: 'vm1', devices: [{ bdf: '0000:02:00.0', driver: 'vfio-pci', driverOverride: 'vfio-pci' }] });
+    expect(reader.open().map((o) => o.intent.opId)).toEqual(['b']);
+    expect(reader.originOf('0000:02:00.0')?.driver).toBe('e1000e');
+    // Moved aside and begun again: nothing of the old file is remembered.
+    writeFileSync(j2(d), '');
+    expect(reader.open()).toEqual([]);
+    expect(reader.originOf('0000:02:00.0')).toBeNull();
+    // Rewritten in place to the same length, with another device: read afresh.
+    writer.append({ kind: 'intent', opId: 'c', at, op: 'park', devices: [{ bdf: '0000:03:00.0', driver: 'nvme', driverOverride: null }] });
+    expect(reader.originOf('0000:03:00.0')?.driver).toBe('nvme');
+    const text = readFileSync(j2(d), 'utf8');
+    writeFileSync(j2(d), text.replace('0000:03:00.0', '0000:04:00.0'));
+    expect(reader.originOf('0000:03:00.0')).toBeNull();
+    expect(reader.originOf('0000:04:00.0')?.driver).toBe('nvme');
+  });
+
+  it('reads a record only once it is whole', () => {
+    const j = new Journal(dir());
+    j.append({ kind: 'intent', opId: 'a', at, op: 'return', devices: [] });
+    appendFileSync(j.path, '{"kind":"end","opId":"a",');
+    expect(j.open()).toHaveLength(1);
+    appendFileSync(j.path, '"at":"x","outcome":"done"}\n');
+    expect(j.open()).toHaveLength(0);
+  });
 });
+
+const j2 = (d: string) => join(d, 'journal.jsonl');
 
 describe('host lock', () => {
   it('keeps a second writer off the host and names the holder', () => {
