@@ -27,32 +27,49 @@ function isMissing(err: unknown): boolean {
  * through libuv's thread pool for each would cost more than the read. Writes stay asynchronous: a
  * store to `reset` or `drivers_probe` can take seconds.
  */
+function readTextSync(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    if (isMissing(err)) return null;
+    throw err;
+  }
+}
+
+function readLinkSync(path: string): string | null {
+  try {
+    return readlinkSync(path);
+  } catch (err) {
+    if (isMissing(err) || (err as { code?: unknown }).code === 'EINVAL') return null;
+    throw err;
+  }
+}
+
+function existsNow(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch (err) {
+    if (isMissing(err)) return false;
+    throw err;
+  }
+}
+
+/** A failure becomes a rejection, as the asynchronous contract promises. */
+const settled =
+  <T>(read: (path: string) => T) =>
+  (path: string): Promise<T> => {
+    try {
+      return Promise.resolve(read(path));
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  };
+
 export const fileReads: Pick<SysfsIo, 'readText' | 'readLink' | 'exists'> = {
-  async readText(path) {
-    try {
-      return readFileSync(path, 'utf8');
-    } catch (err) {
-      if (isMissing(err)) return null;
-      throw err;
-    }
-  },
-  async readLink(path) {
-    try {
-      return readlinkSync(path);
-    } catch (err) {
-      if (isMissing(err) || (err as { code?: unknown }).code === 'EINVAL') return null;
-      throw err;
-    }
-  },
-  async exists(path) {
-    try {
-      statSync(path);
-      return true;
-    } catch (err) {
-      if (isMissing(err)) return false;
-      throw err;
-    }
-  },
+  readText: settled(readTextSync),
+  readLink: settled(readLinkSync),
+  exists: settled(existsNow),
 };
 
 /**
