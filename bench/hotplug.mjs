@@ -24,7 +24,6 @@ import { performance } from 'node:perf_hooks';
 import { systemClock } from '../dist/core/clock.js';
 import { SimulatedGuest } from '../dist/demo/simulated-guest.js';
 import { Guest } from '../dist/guests/guest.js';
-import { scanHost } from '../dist/host/inventory.js';
 import { Hotplug } from '../dist/hotplug/hotplug.js';
 import { Journal } from '../dist/hotplug/journal.js';
 import { SimulatedKernel } from '../dist/kernel/index.js';
@@ -64,9 +63,8 @@ async function hotslotSide(lab) {
     journal: new Journal(lab.state),
     clock: systemClock,
     emit: () => undefined,
-    scan: () => scanHost(sources),
+    host: sources,
     guests: [{ name: 'vm', socket: guest.socket, qmp: guest.client }],
-    procRoot: lab.procRoot,
     dryRun: false,
   });
   const check = (r, what) => {

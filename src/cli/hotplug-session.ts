@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { systemClock } from '../core/clock.js';
 import { connectGuests, guestsInDir, GuestSpecError, parseGuestOption, mergeGuestSpecs, type Guest, type GuestSpec } from '../guests/index.js';
-import { scanHost } from '../host/inventory.js';
 import { HotplugInputError, StuckError } from '../hotplug/errors.js';
 import { acquireHostLock, HostLockError, type HostLock } from '../hotplug/host-lock.js';
 import { Hotplug, type OperationResult, type Timeouts } from '../hotplug/hotplug.js';
@@ -99,9 +98,8 @@ export async function openHotplugSession(
     journal,
     clock: systemClock,
     emit: () => undefined,
-    scan: () => scanHost(sources),
+    host: sources,
     guests: hotplugGuests,
-    procRoot: g.procRoot,
     dryRun: opts.dryRun,
     ...(opts.timeouts ? { timeouts: opts.timeouts } : {}),
   });

@@ -64,35 +64,49 @@ async function qomGet(client: QmpExecutor, path: string, property: string): Prom
   }
 }
 
-/**
- * The guest's PCI devices, with the host BDF of each vfio-pci one (`qom-get` of `host` on
- * `/machine/peripheral/ID`), and its free hotplug slots.
- */
-export async function readGuestPci(client: QmpExecutor): Promise<GuestPciView> {
+async function queryPci(client: QmpExecutor): Promise<ReturnType<typeof readQueryPci>> {
   const buses = await client.execute<unknown>('query-pci', undefined, { timeoutMs: 10_000 });
   if (!Array.isArray(buses)) throw new Error(`query-pci answered ${JSON.stringify(buses)}, not a list of buses`);
-  const { all, freeSlots, rootPorts } = readQueryPci(buses as QueryPciBus[]);
-  const devices: GuestPciDevice[] = [];
-  for (const d of all) {
-    let hostBdf: string | null = null;
-    if (d.qdev_id) {
-      const path = `/machine/peripheral/${d.qdev_id}`;
-      const type = await qomGet(client, path, 'type');
-      if (type === 'vfio-pci') {
-        const host = await qomGet(client, path, 'host');
-        hostBdf = typeof host === 'string' && host !== '' ? host.toLowerCase() : null;
-      }
-    }
-    devices.push({
-      qdevId: d.qdev_id || null,
-      bus: d.bus,
-      slot: d.slot,
-      function: d.function,
-      classDescription: d.class_info.desc ?? null,
-      vendorId: d.id.vendor,
-      deviceId: d.id.device,
-      hostBdf,
-    });
-  }
+  return readQueryPci(buses as QueryPciBus[]);
+}
+
+/** The qdev ids of the guest's PCI devices: `query-pci` alone, for a wait that polls. */
+export async function guestQdevIds(client: QmpExecutor): Promise<Set<string>> {
+  const { all } = await queryPci(client);
+  return new Set(all.flatMap((d) => (d.qdev_id ? [d.qdev_id] : [])));
+}
+
+/** One named device of the guest, where it sits and which host device it holds; null when absent. */
+export async function guestDevice(client: QmpExecutor, qdevId: string): Promise<{ bus: number; slot: number; hostBdf: string | null } | null> {
+  const d = (await queryPci(client)).all.find((x) => x.qdev_id === qdevId);
+  return d ? { bus: d.bus, slot: d.slot, hostBdf: await hostBdfOf(client, qdevId) } : null;
+}
+
+/** The host BDF a named guest device holds, if it is a vfio-pci device. */
+async function hostBdfOf(client: QmpExecutor, qdevId: string): Promise<string | null> {
+  const path = `/machine/peripheral/${qdevId}`;
+  if ((await qomGet(client, path, 'type')) !== 'vfio-pci') return null;
+  const host = await qomGet(client, path, 'host');
+  return typeof host === 'string' && host !== '' ? host.toLowerCase() : null;
+}
+
+/**
+ * The guest's PCI devices, with the host BDF of each vfio-pci one (`qom-get` of `host` on
+ * `/machine/peripheral/ID`), and its free hotplug slots. The `qom-get`s go out together: QEMU
+ * answers them in order, without a round trip between each.
+ */
+export async function readGuestPci(client: QmpExecutor): Promise<GuestPciView> {
+  const { all, freeSlots, rootPorts } = await queryPci(client);
+  const hosts = await Promise.all(all.map((d) => (d.qdev_id ? hostBdfOf(client, d.qdev_id) : Promise.resolve(null))));
+  const devices: GuestPciDevice[] = all.map((d, i) => ({
+    qdevId: d.qdev_id || null,
+    bus: d.bus,
+    slot: d.slot,
+    function: d.function,
+    classDescription: d.class_info.desc ?? null,
+    vendorId: d.id.vendor,
+    deviceId: d.id.device,
+    hostBdf: hosts[i],
+  }));
   return { devices, freeSlots, rootPorts };
 }

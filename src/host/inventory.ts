@@ -11,7 +11,8 @@ import { interruptsOf, procInterruptsLookup, type IrqLookup } from './interrupts
 import { groupMembers, iommuPresent } from './iommu-groups.js';
 import { findProtected, readInUse, type InUse } from './protected-devices.js';
 import { listFunctions, readFunction, type SysfsFunction } from './sysfs-reader.js';
-import { readText } from './sysfs-files.js';
+import { listDir, readLink, readText } from './sysfs-files.js';
+import { isBdf } from '../pci/bdf.js';
 import { Topology } from './topology.js';
 
 export interface HostSources {
@@ -53,9 +54,10 @@ export interface HostInventory {
   reservations: ReadonlyMap<string, string>;
 }
 
-export function readHost(src: HostSources): HostReading {
+/** Reads every function, or only those named in `only`. */
+export function readHost(src: HostSources, only?: readonly string[]): HostReading {
   const functions = new Map<string, SysfsFunction>();
-  for (const bdf of listFunctions(src.sysfsRoot)) {
+  for (const bdf of only ?? listFunctions(src.sysfsRoot)) {
     const f = readFunction(src.sysfsRoot, bdf);
     if (f) functions.set(bdf, f);
   }
@@ -169,4 +171,16 @@ function hostDevice(
 /** One full scan: read everything, describe everything. */
 export function scanHost(src: HostSources): HostInventory {
   return describeHost(readHost(src), src);
+}
+
+/**
+ * One device's IOMMU group alone (the device itself when it has none): who is in the group,
+ * their drivers and the configuration's verdicts on them, which is all that taking a device back
+ * from a guest needs. Verdicts that depend on the rest of the host (a bus reset's neighbours,
+ * an attach's preflight) need `scanHost`. A BDF that is not on the host reads as no devices.
+ */
+export function scanGroupOf(src: HostSources, bdf: string): HostInventory {
+  const group = readLink(path.join(src.sysfsRoot, 'bus/pci/devices', bdf, 'iommu_group'));
+  const members = group === null ? null : listDir(path.join(src.sysfsRoot, 'kernel/iommu_groups', path.basename(group), 'devices'));
+  return describeHost(readHost(src, members?.filter(isBdf).sort() ?? [bdf]), src);
 }

@@ -13,7 +13,6 @@
  * bus neighbours), so when anything moved every device is judged again, and a device is
  * reported when its record differs.
  */
-import { Observable, timer, type SchedulerLike } from 'rxjs';
 import { posix as path } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
@@ -27,7 +26,7 @@ import { exists, listDir, readAttr, readText } from './sysfs-files.js';
 import { isBdf } from '../pci/bdf.js';
 import { functionPath, listFunctions, PCI_DEVICES, readFunction, type SysfsFunction } from './sysfs-reader.js';
 
-type HostEvent = Extract<HotslotEvent, { type: `host.${string}` }>;
+export type HostEvent = Extract<HotslotEvent, { type: `host.${string}` }>;
 
 export interface WatcherTuning {
   /** Every function's own attributes are verified at least once in this many cycles (1: every cycle). Default 8. */
@@ -64,6 +63,13 @@ export class HostWatcher {
 
   /** The devices as of the last scan or poll. */
   get current(): HostInventory | null {
+    return this.inventory;
+  }
+
+  /** The host as it is now: a full read the first time, then a poll (its events are dropped). */
+  refresh(): HostInventory {
+    this.poll();
+    if (!this.inventory) throw new Error('host watcher: a poll left no inventory');
     return this.inventory;
   }
 
@@ -247,31 +253,4 @@ export function changedFields(a: HostDevice, b: HostDevice): string[] {
     if (JSON.stringify(a[k]) !== JSON.stringify(b[k])) fields.push(k);
   }
   return fields;
-}
-
-export interface WatchOptions extends WatcherTuning {
-  /** Milliseconds between cycles. */
-  intervalMs?: number;
-  /** Time source for the cycles (tests pass a virtual-time scheduler). */
-  scheduler?: SchedulerLike;
-  clock?: Clock;
-}
-
-/**
- * `host.scanned` at once, then the changes of each cycle. Reading is synchronous and short, so a
- * cycle never overlaps the next.
- */
-export function watchHost(src: HostSources, opts: WatchOptions = {}): Observable<HostEvent> {
-  return new Observable<HostEvent>((subscriber) => {
-    const watcher = new HostWatcher(src, opts.clock, opts);
-    const sub = timer(0, opts.intervalMs ?? 2000, opts.scheduler).subscribe((tick) => {
-      try {
-        if (tick === 0) subscriber.next(watcher.scan());
-        else for (const e of watcher.poll()) subscriber.next(e);
-      } catch (err) {
-        subscriber.error(err);
-      }
-    });
-    return () => sub.unsubscribe();
-  });
 }

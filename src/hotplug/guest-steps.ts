@@ -1,4 +1,4 @@
-import { readGuestPci } from '../guests/guest-pci.js';
+import { guestDevice, guestQdevIds } from '../guests/guest-pci.js';
 import { ConnectionClosedError, eventMatching, ExecuteError } from '../qmp/index.js';
 import { errorText, StuckError } from './errors.js';
 import type { OperationRun } from './operation-run.js';
@@ -23,8 +23,7 @@ export const qdevIdFor = (bdf: string) => `hs-${bdf.replace(/[:.]/g, '-')}`;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 async function hasDevice(guest: HotplugTarget, qdevId: string): Promise<boolean> {
-  const view = await readGuestPci(guest.qmp);
-  return view.devices.some((d) => d.qdevId === qdevId);
+  return (await guestQdevIds(guest.qmp)).has(qdevId);
 }
 
 /**
@@ -109,8 +108,7 @@ export async function deviceAddStep(
   );
   if (!dryRun) {
     await run.step('confirm in guest', bdf, async () => {
-      const view = await readGuestPci(guest.qmp);
-      const d = view.devices.find((x) => x.qdevId === id);
+      const d = await guestDevice(guest.qmp, id);
       if (!d) throw new Error(`guest ${guest.name} accepted device_add but query-pci does not show ${id}`);
       if (d.hostBdf !== bdf) throw new Error(`guest ${guest.name} shows ${id} holding ${d.hostBdf ?? 'no host device'}, not ${bdf}`);
       return `bus ${d.bus} slot ${d.slot}`;

@@ -3,7 +3,8 @@ import { ownerOfDriver, type Reason } from '../core/device.js';
 import type { HotslotEvent } from '../core/events.js';
 import type { OperationKind, OperationOutcome } from '../core/operations.js';
 import { readGuestPci, type GuestPciView } from '../guests/guest-pci.js';
-import type { HostInventory } from '../host/inventory.js';
+import { scanGroupOf, type HostInventory, type HostSources } from '../host/inventory.js';
+import { HostWatcher } from '../host/watcher.js';
 import type { KernelPort } from '../kernel/index.js';
 import { HotplugInputError, StepFailedError, StuckError, errorText } from './errors.js';
 import { GroupLocks } from './group-lock.js';
@@ -34,10 +35,9 @@ export interface HotplugDeps {
   journal: Journal | null;
   clock: Clock;
   emit(event: HotslotEvent): void;
-  /** A fresh reading of the host. */
-  scan(): HostInventory;
+  /** Where to read the host, with the configuration's lists: each operation reads it afresh. */
+  host: HostSources;
   guests: HotplugGuest[];
-  procRoot: string;
   dryRun: boolean;
   timeouts?: Partial<Timeouts>;
   locks?: GroupLocks;
@@ -57,6 +57,11 @@ export interface OperationResult {
   /** Where each device ended up. */
   finalOwner: Record<string, { kind: 'host' | 'vfio' | 'guest' | 'none'; guest?: string; driver?: string | null }>;
   reasons?: Reason[];
+}
+
+/** Where a finished operation left its devices: with this guest, or with none. */
+interface Settled {
+  inGuest: string | null;
 }
 
 /** Where a guest holds a host device. */
@@ -85,13 +90,21 @@ export interface AttachOptions {
 export class Hotplug {
   private readonly t: Timeouts;
   private readonly locks: GroupLocks;
+  /**
+   * Reads the whole host for a preflight: in full the first time, then only the functions whose
+   * own files moved (driver, override, interrupts, reset methods), every one of them checked each
+   * time, and what /proc says. A long-lived session (the dashboard) pays a quarter of a scan.
+   */
+  private readonly hostReader: HostWatcher;
 
   constructor(private readonly deps: HotplugDeps) {
     this.t = { ...DEFAULT_TIMEOUTS, ...deps.timeouts };
     // A shorter unplug window re-sends device_del earlier, unless told otherwise.
     if (deps.timeouts?.resendAfterMs === undefined) this.t.resendAfterMs = Math.min(DEFAULT_TIMEOUTS.resendAfterMs, this.t.unplugMs / 2);
     this.locks = deps.locks ?? new GroupLocks();
+    this.hostReader = new HostWatcher(deps.host, deps.clock, { verifyEvery: 1 });
   }
+
 
   private guest(name: string): HotplugGuest {
     const g = this.deps.guests.find((x) => x.name === name);
@@ -124,13 +137,19 @@ export class Hotplug {
     return new OperationRun(op, this.deps.dryRun ? null : this.deps.journal, this.deps.clock, (e) => this.deps.emit(e));
   }
 
-  private async finalOwners(bdfs: string[]): Promise<OperationResult['finalOwner']> {
-    const views = this.deps.dryRun ? new Map<string, GuestPciView>() : await this.views();
+  /**
+   * Where each device ended up. `settled` is where a finished operation put them, which its last
+   * step has just confirmed (the guest's query-pci, or its DEVICE_DELETED): then only the kernel is
+   * asked for the driver. Otherwise the guests are asked again.
+   */
+  private async finalOwners(bdfs: string[], settled?: Settled): Promise<OperationResult['finalOwner']> {
+    const views = this.deps.dryRun || settled ? new Map<string, GuestPciView>() : await this.views();
     const out: OperationResult['finalOwner'] = {};
     for (const bdf of bdfs) {
-      const place = this.placeIn(views, bdf);
+      const place = settled ? null : this.placeIn(views, bdf);
       const driver = await this.deps.kernel.currentDriver(bdf);
-      out[bdf] = place ? { kind: 'guest', guest: place.guest.name, driver } : { ...ownerOfDriver(driver), driver };
+      const guest = settled?.inGuest ?? place?.guest.name;
+      out[bdf] = guest !== undefined && guest !== null ? { kind: 'guest', guest, driver } : { ...ownerOfDriver(driver), driver };
     }
     return out;
   }
@@ -141,11 +160,19 @@ export class Hotplug {
     message: string,
     bdfs: string[],
     extra: Partial<OperationResult> = {},
+    settled?: Settled,
   ): Promise<OperationResult> {
     run.finish(outcome, message);
+    if (!this.deps.dryRun) {
+      try {
+        await this.deps.journal?.durable();
+      } catch (err) {
+        message = `${message}; ${errorText(err)}`;
+      }
+    }
     const resetMethod: Record<string, string | null> = {};
     for (const b of bdfs) resetMethod[b] = run.steps.find((s) => s.step === 'reset' && s.bdf === b && s.status === 'ok')?.detail ?? null;
-    return { opId: run.opId, op: run.op, outcome, message, bdfs, steps: run.steps, resetMethod, finalOwner: await this.finalOwners(bdfs), ...extra };
+    return { opId: run.opId, op: run.op, outcome, message, bdfs, steps: run.steps, resetMethod, finalOwner: await this.finalOwners(bdfs, settled), ...extra };
   }
 
   /** A safety check said no before anything was touched (exit 3). */
@@ -155,11 +182,17 @@ export class Hotplug {
   }
 
   /** Runs `body`; on failure rolls back and reports failed (1), or stuck (4) when a guest holds on or an undo failed. */
-  private async guarded(run: OperationRun, bdfs: string[], extra: Partial<OperationResult>, body: () => Promise<string>): Promise<OperationResult> {
+  private async guarded(
+    run: OperationRun,
+    bdfs: string[],
+    extra: Partial<OperationResult>,
+    settled: Settled,
+    body: () => Promise<string>,
+  ): Promise<OperationResult> {
     try {
       const message = await body();
       run.commit();
-      return await this.result(run, 'done', message, bdfs, extra);
+      return await this.result(run, 'done', message, bdfs, extra, this.deps.dryRun ? undefined : settled);
     } catch (err) {
       const stuck = err instanceof StuckError ? err : err instanceof StepFailedError && err.cause instanceof StuckError ? err.cause : null;
       if (stuck) {
@@ -176,15 +209,18 @@ export class Hotplug {
   }
 
   async attach(bdf: string, guestName: string, opts: AttachOptions = {}): Promise<OperationResult> {
-    const inv = this.deps.scan();
-    const d = this.device(inv, bdf);
     const guest = this.guest(guestName);
+    // The guests are asked first: they answer while the host is read. Neither promise rejects.
+    const viewsAsked = this.views();
+    const statusAsked = guest.qmp.execute<{ status: string }>('query-status').catch((err: unknown) => ({ status: `unknown (${errorText(err)})` }));
+    const inv = this.hostReader.refresh();
+    const d = this.device(inv, bdf);
     const members =
       opts.group && d.iommuGroup !== null
         ? (inv.groups.get(d.iommuGroup) ?? [bdf]).filter((b) => inv.byBdf.get(b)?.headerType === 'endpoint')
         : [bdf];
     const request = new Set(members);
-    const views = await this.views();
+    const views = await viewsAsked;
     const reasons: Reason[] = [];
     for (const b of members) {
       reasons.push(...blockersFor(this.device(inv, b), request, { noReset: opts.noReset ?? false }, inv));
@@ -196,7 +232,7 @@ export class Hotplug {
     if (!view) {
       reasons.push({ code: 'guest-unreachable', message: `guest ${guest.name} (${guest.socket}) does not answer query-pci` });
     } else {
-      const status = await guest.qmp.execute<{ status: string }>('query-status').catch((err: unknown) => ({ status: `unknown (${errorText(err)})` }));
+      const status = await statusAsked;
       if (status.status !== 'running' && status.status !== 'paused') {
         reasons.push({ code: 'guest-not-running', message: `guest ${guest.name} is ${status.status}, not running` });
       }
@@ -209,7 +245,7 @@ export class Hotplug {
         });
       }
     }
-    const memlock = await memlockReason(guest, this.deps.procRoot);
+    const memlock = await memlockReason(guest, this.deps.host.procRoot);
     if (memlock) reasons.push(memlock);
     const vfio = vfioDriverReason(this.deps.kernel.sysfsRoot);
     if (vfio && members.some((b) => inv.byBdf.get(b)?.driver !== 'vfio-pci')) reasons.push(vfio);
@@ -225,7 +261,7 @@ export class Hotplug {
       const qdevIds = Object.fromEntries(members.map((b) => [b, qdevIdFor(b)]));
       run.record({ devices: origins, guest: guest.name, guestSocket: guest.socket, qdevIds });
       run.started(members, guest.name);
-      return this.guarded(run, members, { guest: guest.name }, async () => {
+      return this.guarded(run, members, { guest: guest.name }, { inGuest: guest.name }, async () => {
         // Unbind every member first: a bus reset needs the whole bus free.
         for (const o of origins) await unbindStep(run, this.deps.kernel, o, this.t);
         for (const o of origins) {
@@ -290,9 +326,13 @@ export class Hotplug {
    * back with it: a host driver must never bind to a group that a guest still uses.
    */
   async detach(bdf: string): Promise<OperationResult> {
-    const inv = this.deps.scan();
+    const inv = scanGroupOf(this.deps.host, bdf);
     this.device(inv, bdf);
-    const views = await this.views();
+    return this.detachFrom(inv, await this.views(), bdf);
+  }
+
+  /** detach, once the device's group and the guests' views are read. */
+  private async detachFrom(inv: HostInventory, views: ReadonlyMap<string, GuestPciView>, bdf: string): Promise<OperationResult> {
     const where = this.placeIn(views, bdf);
     if (!where) {
       // Left with a guest by an earlier detach that went stuck: once that guest is gone, detaching
@@ -319,7 +359,7 @@ export class Hotplug {
         qdevIds: Object.fromEntries(held.map((h) => [h.bdf, h.where.qdevId])),
       });
       run.started(bdfs, undefined, where.guest.name);
-      return this.guarded(run, bdfs, { fromGuest: where.guest.name }, async () => {
+      return this.guarded(run, bdfs, { fromGuest: where.guest.name }, { inGuest: null }, async () => {
         for (const h of held) await deviceDelStep(run, h.where.guest, h.where.qdevId, h.bdf, this.t, this.deps.dryRun);
         for (const b of bdfs) await this.resetAfterGuest(run, b);
         for (const o of origins) await this.home(run, o);
@@ -343,7 +383,7 @@ export class Hotplug {
   }
 
   async move(bdf: string, toName: string): Promise<OperationResult> {
-    const inv = this.deps.scan();
+    const inv = scanGroupOf(this.deps.host, bdf);
     this.device(inv, bdf);
     const to = this.guest(toName);
     const where = await this.locate(bdf);
@@ -353,7 +393,7 @@ export class Hotplug {
     const toView = await readGuestPci(to.qmp).catch(() => null);
     if (!toView) reasons.push({ code: 'guest-unreachable', message: `guest ${to.name} (${to.socket}) does not answer query-pci` });
     else if (toView.freeSlots.length === 0) reasons.push({ code: 'no-free-slot', message: `guest ${to.name} has no empty pcie-root-port` });
-    const memlock = await memlockReason(to, this.deps.procRoot);
+    const memlock = await memlockReason(to, this.deps.host.procRoot);
     if (memlock) reasons.push(memlock);
     const run = this.newRun('move');
     if (reasons.length > 0) {
@@ -374,7 +414,7 @@ export class Hotplug {
       try {
         await deviceAddStep(run, to, bdf, toView!.freeSlots[0], this.t, this.deps.dryRun);
         run.commit();
-        return await this.result(run, 'done', `${bdf} moved from ${where.guest.name} to ${to.name}`, [bdf], { guest: to.name, fromGuest: where.guest.name });
+        return await this.result(run, 'done', `${bdf} moved from ${where.guest.name} to ${to.name}`, [bdf], { guest: to.name, fromGuest: where.guest.name }, this.deps.dryRun ? undefined : { inGuest: to.name });
       } catch (err) {
         const why = errorText(err);
         const undoFailures = await run.rollback();
@@ -413,9 +453,10 @@ export class Hotplug {
 
   /** Gives a device back to its host driver: detach when a guest holds it, else undo a park. */
   async return(bdf: string): Promise<OperationResult> {
-    const inv = this.deps.scan();
+    const inv = scanGroupOf(this.deps.host, bdf);
     this.device(inv, bdf);
-    if (await this.locate(bdf)) return this.detach(bdf);
+    const views = await this.views();
+    if (this.placeIn(views, bdf)) return this.detachFrom(inv, views, bdf);
     return this.returnHome(inv, bdf, 'return');
   }
 
@@ -435,13 +476,13 @@ export class Hotplug {
     const run = this.newRun(op);
     const notAllowed = notAllowedReasons(inv, [bdf]);
     if (notAllowed.length > 0) return this.refused(run, [bdf], notAllowed, {});
-    const inUse = current === 'vfio-pci' && group !== null ? vfioInUseReason(bdf, group, this.deps.procRoot) : null;
+    const inUse = current === 'vfio-pci' && group !== null ? vfioInUseReason(bdf, group, this.deps.host.procRoot) : null;
     if (inUse) return this.refused(run, [bdf], [inUse], {});
     const stale = this.openOpsWith(bdf);
     return this.locks.run([group ?? bdf], async () => {
       run.record({ devices: [origin] });
       run.started([bdf]);
-      const result = await this.guarded(run, [bdf], {}, async () => {
+      const result = await this.guarded(run, [bdf], {}, { inGuest: null }, async () => {
         await this.resetAfterGuest(run, bdf);
         await this.home(run, origin);
         return `${bdf} is back on the host (${(await this.deps.kernel.currentDriver(bdf)) ?? 'no driver'})`;
@@ -464,7 +505,7 @@ export class Hotplug {
 
   /** Unbind, reset and bind vfio-pci, for a guest that is not running yet (libvirt's nodedev-detach). */
   async park(bdf: string, opts: { noReset?: boolean } = {}): Promise<OperationResult> {
-    const inv = this.deps.scan();
+    const inv = this.hostReader.refresh();
     const d = this.device(inv, bdf);
     const views = await this.views();
     const reasons = blockersFor(d, new Set([bdf]), { noReset: opts.noReset ?? false }, inv);
@@ -481,7 +522,7 @@ export class Hotplug {
       const origin = await readOrigin(this.deps.kernel, bdf);
       run.record({ devices: [origin] });
       run.started([bdf]);
-      return this.guarded(run, [bdf], {}, async () => {
+      return this.guarded(run, [bdf], {}, { inGuest: null }, async () => {
         await unbindStep(run, this.deps.kernel, origin, this.t);
         if (!opts.noReset) await resetStep(run, this.deps.kernel, bdf);
         await bindVfioStep(run, this.deps.kernel, origin, this.t, true);
@@ -512,7 +553,7 @@ export class Hotplug {
             devices.push({ bdf: origin.bdf, action: 'kept-parked', message: `${origin.bdf} is parked on vfio-pci` });
           } else {
             const group = driver === 'vfio-pci' ? await this.deps.kernel.iommuGroup(origin.bdf) : null;
-            const inUse = group === null ? null : vfioInUseReason(origin.bdf, Number(group), this.deps.procRoot);
+            const inUse = group === null ? null : vfioInUseReason(origin.bdf, Number(group), this.deps.host.procRoot);
             if (inUse) throw new Error(inUse.message);
             const how = await restoreHost(this.deps.kernel, origin, this.t);
             devices.push({ bdf: origin.bdf, action: 'returned-home', message: `${origin.bdf} is back ${how}` });

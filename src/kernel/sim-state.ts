@@ -101,10 +101,13 @@ export function loadState(sysfsRoot: string): SimState {
 
 /** Written whole and renamed into place, so a reader never sees half a state. */
 export function saveState(sysfsRoot: string, state: SimState): void {
-  mkdirSync(join(sysfsRoot, SIM_DIR), { recursive: true });
   const file = statePath(sysfsRoot);
+  const cached = cache.get(file);
+  const text = JSON.stringify(state) + '\n';
+  // Most writes change only the tree; the file on disk was just read as `cached.text`.
+  if (cached?.state === state && cached.text === text) return;
+  if (!cached) mkdirSync(join(sysfsRoot, SIM_DIR), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
-  const text = JSON.stringify(state, null, 2) + '\n';
   writeFileSync(tmp, text, { mode: 0o600 });
   renameSync(tmp, file);
   cache.set(file, { text, state });

@@ -31,6 +31,7 @@ export class SimTree {
   readonly devicesDir: string;
   readonly driversDir: string;
   readonly groupsDir: string;
+  private readonly dirs = new Map<string, string>();
 
   constructor(readonly root: string) {
     this.devicesDir = join(root, 'bus/pci/devices');
@@ -42,9 +43,18 @@ export class SimTree {
     return existsSync(join(this.devicesDir, bdf));
   }
 
-  /** The function's real directory under `devices/pci…`. */
+  /**
+   * The function's real directory under `devices/pci…`. Remembered: where a BDF sits in the tree
+   * never changes (a VF made again comes back at the same place), and once it is gone every read
+   * there finds nothing, as it should.
+   */
   deviceDir(bdf: string): string {
-    return realpathSync(join(this.devicesDir, bdf));
+    let dir = this.dirs.get(bdf);
+    if (dir === undefined) {
+      dir = realpathSync(join(this.devicesDir, bdf));
+      this.dirs.set(bdf, dir);
+    }
+    return dir;
   }
 
   listDevices(): string[] {

@@ -5,8 +5,8 @@ import { createBus, type Bus } from '../core/bus.js';
 import type { HotslotEvent, SessionNote } from '../core/events.js';
 import type { Intent, OperationOutcome } from '../core/operations.js';
 import type { GuestSpec } from '../guests/guest-specs.js';
-import { scanHost, type HostSources } from '../host/inventory.js';
-import { watchHost } from '../host/watcher.js';
+import type { HostSources } from '../host/inventory.js';
+import { watchHost } from '../host/watch-host.js';
 import { errorText, HotplugInputError } from '../hotplug/errors.js';
 import { HostLockError, type HostLock } from '../hotplug/host-lock.js';
 import { Hotplug, type RecoveryResult, type Timeouts } from '../hotplug/hotplug.js';
@@ -73,9 +73,8 @@ export class LiveSession {
             journal: opts.journal,
             clock: opts.clock,
             emit: (e) => this.bus.emit(e),
-            scan: () => scanHost(opts.sources),
+            host: opts.sources,
             guests: monitors.map((m) => ({ name: m.spec.name, socket: describeEndpoint(m.spec.endpoint), qmp: before ? withChangeBarrier(m.client, before) : m.client })),
-            procRoot: opts.sources.procRoot,
             dryRun: false,
             ...(opts.timeouts ? { timeouts: opts.timeouts } : {}),
           });

@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/core/clock.js';
 import { SimulatedGuest, type GuestFault } from '../../src/demo/simulated-guest.js';
 import { readGuestPci } from '../../src/guests/guest-pci.js';
-import { scanHost } from '../../src/host/inventory.js';
 import { HotplugInputError } from '../../src/hotplug/errors.js';
 import { Hotplug } from '../../src/hotplug/hotplug.js';
 import { Journal } from '../../src/hotplug/journal.js';
@@ -48,9 +47,8 @@ async function session(commandTimeoutMs: number) {
     journal,
     clock: systemClock,
     emit: () => undefined,
-    scan: () => scanHost({ sysfsRoot: lab.sysfsRoot, procRoot: lab.procRoot }),
+    host: { sysfsRoot: lab.sysfsRoot, procRoot: lab.procRoot },
     guests: clients,
-    procRoot: lab.procRoot,
     dryRun: false,
     timeouts: { driverMs: 400, unplugMs: 700, resendAfterMs: 350, pollMs: 20 },
   });

@@ -7,7 +7,6 @@ import { systemClock } from '../../src/core/clock.js';
 import { SimulatedGuest } from '../../src/demo/simulated-guest.js';
 import { Guest } from '../../src/guests/guest.js';
 import { unixEndpoint } from '../../src/qmp/index.js';
-import { scanHost } from '../../src/host/inventory.js';
 import { Hotplug } from '../../src/hotplug/hotplug.js';
 import { Journal } from '../../src/hotplug/journal.js';
 import { SimulatedKernel } from '../../src/kernel/index.js';
@@ -92,9 +91,8 @@ describe('failures put the device back', () => {
       journal: new Journal(join(lab.dir, 'state')),
       clock: systemClock,
       emit: () => undefined,
-      scan: () => scanHost(sources),
+      host: sources,
       guests: [{ name: 'vm1', socket: guest.socket, qmp: guest.client }],
-      procRoot: lab.procRoot,
       dryRun: false,
       timeouts: { driverMs: 500, unplugMs: 3_000, pollMs: 20 },
     });

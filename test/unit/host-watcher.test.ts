@@ -25,7 +25,8 @@ import {
   type FunctionSpec,
 } from '../../src/host/sysfs-builder.js';
 import type { HostDevice } from '../../src/host/host-device.js';
-import { HostWatcher, watchHost } from '../../src/host/watcher.js';
+import { HostWatcher } from '../../src/host/watcher.js';
+import { watchHost } from '../../src/host/watch-host.js';
 
 const nic = (bdf: string, group: number, extra: Partial<FunctionSpec> = {}): FunctionSpec => ({
   bdf,
