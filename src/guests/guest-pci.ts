@@ -55,38 +55,45 @@ export function readQueryPci(buses: QueryPciBus[]): { all: QueryPciDevice[]; fre
   return { all, freeSlots, rootPorts };
 }
 
-async function qomGet(client: QmpExecutor, path: string, property: string): Promise<unknown> {
+async function qomGet(client: QmpExecutor, path: string, property: string, timeoutMs: number): Promise<unknown> {
   try {
-    return await client.execute('qom-get', { path, property }, { timeoutMs: 5_000 });
+    return await client.execute('qom-get', { path, property }, { timeoutMs: Math.min(timeoutMs, 5_000) });
   } catch (err) {
     if (err instanceof ExecuteError) return null;
     throw err;
   }
 }
 
-async function queryPci(client: QmpExecutor): Promise<ReturnType<typeof readQueryPci>> {
-  const buses = await client.execute<unknown>('query-pci', undefined, { timeoutMs: 10_000 });
+/** How long a guest may take to answer one of the queries below, unless told otherwise. */
+export const GUEST_QUERY_MS = 10_000;
+
+async function queryPci(client: QmpExecutor, timeoutMs: number): Promise<ReturnType<typeof readQueryPci>> {
+  const buses = await client.execute<unknown>('query-pci', undefined, { timeoutMs });
   if (!Array.isArray(buses)) throw new Error(`query-pci answered ${JSON.stringify(buses)}, not a list of buses`);
   return readQueryPci(buses as QueryPciBus[]);
 }
 
 /** The qdev ids of the guest's PCI devices: `query-pci` alone, for a wait that polls. */
-export async function guestQdevIds(client: QmpExecutor): Promise<Set<string>> {
-  const { all } = await queryPci(client);
+export async function guestQdevIds(client: QmpExecutor, timeoutMs = GUEST_QUERY_MS): Promise<Set<string>> {
+  const { all } = await queryPci(client, timeoutMs);
   return new Set(all.flatMap((d) => (d.qdev_id ? [d.qdev_id] : [])));
 }
 
 /** One named device of the guest, where it sits and which host device it holds; null when absent. */
-export async function guestDevice(client: QmpExecutor, qdevId: string): Promise<{ bus: number; slot: number; hostBdf: string | null } | null> {
-  const d = (await queryPci(client)).all.find((x) => x.qdev_id === qdevId);
-  return d ? { bus: d.bus, slot: d.slot, hostBdf: await hostBdfOf(client, qdevId) } : null;
+export async function guestDevice(
+  client: QmpExecutor,
+  qdevId: string,
+  timeoutMs = GUEST_QUERY_MS,
+): Promise<{ bus: number; slot: number; hostBdf: string | null } | null> {
+  const d = (await queryPci(client, timeoutMs)).all.find((x) => x.qdev_id === qdevId);
+  return d ? { bus: d.bus, slot: d.slot, hostBdf: await hostBdfOf(client, qdevId, timeoutMs) } : null;
 }
 
 /** The host BDF a named guest device holds, if it is a vfio-pci device. */
-async function hostBdfOf(client: QmpExecutor, qdevId: string): Promise<string | null> {
+async function hostBdfOf(client: QmpExecutor, qdevId: string, timeoutMs: number): Promise<string | null> {
   const path = `/machine/peripheral/${qdevId}`;
-  if ((await qomGet(client, path, 'type')) !== 'vfio-pci') return null;
-  const host = await qomGet(client, path, 'host');
+  if ((await qomGet(client, path, 'type', timeoutMs)) !== 'vfio-pci') return null;
+  const host = await qomGet(client, path, 'host', timeoutMs);
   return typeof host === 'string' && host !== '' ? host.toLowerCase() : null;
 }
 
@@ -95,9 +102,9 @@ async function hostBdfOf(client: QmpExecutor, qdevId: string): Promise<string | 
  * `/machine/peripheral/ID`), and its free hotplug slots. The `qom-get`s go out together: QEMU
  * answers them in order, without a round trip between each.
  */
-export async function readGuestPci(client: QmpExecutor): Promise<GuestPciView> {
-  const { all, freeSlots, rootPorts } = await queryPci(client);
-  const hosts = await Promise.all(all.map((d) => (d.qdev_id ? hostBdfOf(client, d.qdev_id) : Promise.resolve(null))));
+export async function readGuestPci(client: QmpExecutor, timeoutMs = GUEST_QUERY_MS): Promise<GuestPciView> {
+  const { all, freeSlots, rootPorts } = await queryPci(client, timeoutMs);
+  const hosts = await Promise.all(all.map((d) => (d.qdev_id ? hostBdfOf(client, d.qdev_id, timeoutMs) : Promise.resolve(null))));
   const devices: GuestPciDevice[] = all.map((d, i) => ({
     qdevId: d.qdev_id || null,
     bus: d.bus,

@@ -10,6 +10,10 @@ export interface GuestStepTimeouts {
   /** QEMU refuses a second `device_del` while the first is pending; after its window, one re-send. */
   resendAfterMs: number;
   pollMs: number;
+  /** How long a guest has to answer query-pci or qom-get. */
+  queryMs: number;
+  /** How long device_add may take: QEMU opens the VFIO device and maps the guest's memory first. */
+  deviceAddMs: number;
 }
 
 export interface HotplugTarget {
@@ -22,8 +26,8 @@ export const qdevIdFor = (bdf: string) => `hs-${bdf.replace(/[:.]/g, '-')}`;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-async function hasDevice(guest: HotplugTarget, qdevId: string): Promise<boolean> {
-  return (await guestQdevIds(guest.qmp)).has(qdevId);
+async function hasDevice(guest: HotplugTarget, qdevId: string, timeoutMs: number): Promise<boolean> {
+  return (await guestQdevIds(guest.qmp, timeoutMs)).has(qdevId);
 }
 
 /**
@@ -55,7 +59,7 @@ export async function unplug(guest: HotplugTarget, qdevId: string, bdf: string, 
       if (eventSeen) return 'DEVICE_DELETED';
       let present: boolean | null = null;
       try {
-        present = await hasDevice(guest, qdevId);
+        present = await hasDevice(guest, qdevId, t.queryMs);
       } catch (err) {
         if (err instanceof ConnectionClosedError) {
           throw new StuckError(bdf, `lost guest ${guest.name} while it was releasing ${bdf} (${errorText(err)}); run \`hotslot recover\` to settle where it is`);
@@ -99,7 +103,7 @@ export async function deviceAddStep(
     'device_add',
     bdf,
     async () => {
-      await guest.qmp.execute('device_add', { driver: 'vfio-pci', host: bdf, id, bus }, { timeoutMs: 60_000 });
+      await guest.qmp.execute('device_add', { driver: 'vfio-pci', host: bdf, id, bus }, { timeoutMs: t.deviceAddMs });
       return `${id} on ${bus} in ${guest.name}`;
     },
     async () => {
@@ -108,7 +112,7 @@ export async function deviceAddStep(
   );
   if (!dryRun) {
     await run.step('confirm in guest', bdf, async () => {
-      const d = await guestDevice(guest.qmp, id);
+      const d = await guestDevice(guest.qmp, id, t.queryMs);
       if (!d) throw new Error(`guest ${guest.name} accepted device_add but query-pci does not show ${id}`);
       if (d.hostBdf !== bdf) throw new Error(`guest ${guest.name} shows ${id} holding ${d.hostBdf ?? 'no host device'}, not ${bdf}`);
       return `bus ${d.bus} slot ${d.slot}`;

@@ -2,7 +2,7 @@ import type { Clock } from '../core/clock.js';
 import { ownerOfDriver, type Reason } from '../core/device.js';
 import type { HotslotEvent } from '../core/events.js';
 import type { OperationKind, OperationOutcome } from '../core/operations.js';
-import { readGuestPci, type GuestPciView } from '../guests/guest-pci.js';
+import { GUEST_QUERY_MS, readGuestPci, type GuestPciView } from '../guests/guest-pci.js';
 import { scanGroupOf, type HostInventory, type HostSources } from '../host/inventory.js';
 import { HostWatcher } from '../host/watcher.js';
 import type { KernelPort } from '../kernel/index.js';
@@ -27,7 +27,7 @@ const refusal = (reasons: Reason[]) => `refused by ${reasons.length === 1 ? 'a s
 
 export type Timeouts = HostStepTimeouts & GuestStepTimeouts;
 
-export const DEFAULT_TIMEOUTS: Timeouts = { driverMs: 10_000, unplugMs: 30_000, resendAfterMs: 5_500, pollMs: 250 };
+export const DEFAULT_TIMEOUTS: Timeouts = { driverMs: 10_000, unplugMs: 30_000, resendAfterMs: 5_500, pollMs: 250, queryMs: GUEST_QUERY_MS, deviceAddMs: 60_000 };
 
 export interface HotplugDeps {
   kernel: KernelPort;
@@ -125,7 +125,7 @@ export class Hotplug {
     const out = new Map<string, GuestPciView>();
     for (const g of this.deps.guests) {
       try {
-        out.set(g.name, await readGuestPci(g.qmp));
+        out.set(g.name, await readGuestPci(g.qmp, this.t.queryMs));
       } catch {
         // an unreachable guest holds nothing we can act on
       }
@@ -212,7 +212,7 @@ export class Hotplug {
     const guest = this.guest(guestName);
     // The guests are asked first: they answer while the host is read. Neither promise rejects.
     const viewsAsked = this.views();
-    const statusAsked = guest.qmp.execute<{ status: string }>('query-status').catch((err: unknown) => ({ status: `unknown (${errorText(err)})` }));
+    const statusAsked = guest.qmp.execute<{ status: string }>('query-status', undefined, { timeoutMs: this.t.queryMs }).catch((err: unknown) => ({ status: `unknown (${errorText(err)})` }));
     const inv = this.hostReader.refresh();
     const d = this.device(inv, bdf);
     const members =
@@ -390,7 +390,7 @@ export class Hotplug {
     if (!where) throw new HotplugInputError(`${bdf} is not with any connected guest; use \`hotslot attach ${bdf} ${toName}\``);
     if (where.guest.name === to.name) throw new HotplugInputError(`${bdf} is already with guest ${to.name}`);
     const reasons: Reason[] = [...notAllowedReasons(inv, [bdf]), ...reservedReasons(inv, [bdf], to.name)];
-    const toView = await readGuestPci(to.qmp).catch(() => null);
+    const toView = await readGuestPci(to.qmp, this.t.queryMs).catch(() => null);
     if (!toView) reasons.push({ code: 'guest-unreachable', message: `guest ${to.name} (${to.socket}) does not answer query-pci` });
     else if (toView.freeSlots.length === 0) reasons.push({ code: 'no-free-slot', message: `guest ${to.name} has no empty pcie-root-port` });
     const memlock = await memlockReason(to, this.deps.host.procRoot);
