@@ -326,9 +326,11 @@ export class Hotplug {
    * back with it: a host driver must never bind to a group that a guest still uses.
    */
   async detach(bdf: string): Promise<OperationResult> {
+    const viewsAsked = this.views(); // answered while the host is read; never rejects
     const inv = scanGroupOf(this.deps.host, bdf);
+    const views = await viewsAsked;
     this.device(inv, bdf);
-    return this.detachFrom(inv, await this.views(), bdf);
+    return this.detachFrom(inv, views, bdf);
   }
 
   /** detach, once the device's group and the guests' views are read. */

@@ -2,7 +2,7 @@
  * What the simulated kernel remembers between commands, kept in the tree itself
  * (`SYSFS_ROOT/.hotslot-sim/state.json`) so that separate processes see each other's effects.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 
@@ -66,6 +66,18 @@ export function statePath(sysfsRoot: string): string {
   return join(sysfsRoot, SIM_DIR, 'state.json');
 }
 
+/**
+ * Present while some bind is still in flight (`pendingBinds` is not empty): a read only needs the
+ * state when there is a slow bind to finish, and a stat is cheaper than reading the state.
+ */
+function pendingMarker(sysfsRoot: string): string {
+  return join(sysfsRoot, SIM_DIR, 'binds-pending');
+}
+
+export function hasPendingBinds(sysfsRoot: string): boolean {
+  return existsSync(pendingMarker(sysfsRoot));
+}
+
 export function hasState(sysfsRoot: string): boolean {
   return existsSync(statePath(sysfsRoot));
 }
@@ -109,7 +121,12 @@ export function saveState(sysfsRoot: string, state: SimState): void {
   if (!cached) mkdirSync(join(sysfsRoot, SIM_DIR), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, text, { mode: 0o600 });
+  // The marker goes up before a pending bind is saved and comes down after the last one is gone,
+  // so a reader that sees no marker has no bind to finish.
+  const pending = state.pendingBinds.length > 0;
+  if (pending) writeFileSync(pendingMarker(sysfsRoot), '');
   renameSync(tmp, file);
+  if (!pending) rmSync(pendingMarker(sysfsRoot), { force: true });
   cache.set(file, { text, state });
 }
 

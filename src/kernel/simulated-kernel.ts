@@ -15,6 +15,7 @@ import type { KernelPort, SysfsWrite } from './kernel-port.js';
 import { RESET_METHODS } from './kernel-port.js';
 import {
   emptyState,
+  hasPendingBinds,
   hasState,
   loadState,
   saveState,
@@ -398,6 +399,7 @@ export class SimulatedKernel implements SysfsIo {
   }
 
   private settleDue(): void {
+    if (!hasPendingBinds(this.sysfsRoot)) return;
     const state = loadState(this.sysfsRoot);
     if (this.settle(state, this.clock.wallNow())) saveState(this.sysfsRoot, state);
   }
