@@ -104,7 +104,8 @@ async function hostBdfOf(client: QmpExecutor, qdevId: string, timeoutMs: number)
  */
 export async function readGuestPci(client: QmpExecutor, timeoutMs = GUEST_QUERY_MS): Promise<GuestPciView> {
   const { all, freeSlots, rootPorts } = await queryPci(client, timeoutMs);
-  const hosts = await Promise.all(all.map((d) => (d.qdev_id ? hostBdfOf(client, d.qdev_id, timeoutMs) : Promise.resolve(null))));
+  // vfio-pci only takes functions with a type 0 header: a bridge (a root port) holds no host device.
+  const hosts = await Promise.all(all.map((d) => (d.qdev_id && !d.pci_bridge ? hostBdfOf(client, d.qdev_id, timeoutMs) : Promise.resolve(null))));
   const devices: GuestPciDevice[] = all.map((d, i) => ({
     qdevId: d.qdev_id || null,
     bus: d.bus,

@@ -24,7 +24,18 @@ export interface HotplugTarget {
 /** The qdev id hotslot gives a host device in a guest: stable, readable, and a valid QOM name. */
 export const qdevIdFor = (bdf: string) => `hs-${bdf.replace(/[:.]/g, '-')}`;
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** Resolves after `ms`, or at once when `signal` aborts (so no timer outlives the wait). */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
 
 async function hasDevice(guest: HotplugTarget, qdevId: string, timeoutMs: number): Promise<boolean> {
   return (await guestQdevIds(guest.qmp, timeoutMs)).has(qdevId);
@@ -55,6 +66,9 @@ export async function unplug(guest: HotplugTarget, qdevId: string, bdf: string, 
     let resent = false;
     // device_del was accepted: from here the guest may let go at any moment, so nothing can be
     // undone; a lost connection leaves the device's place unknown (stuck) for `recover` to settle.
+    // A guest that lets go says so (DEVICE_DELETED) within milliseconds: give it one poll interval
+    // before asking query-pci.
+    await Promise.race([deleted.catch(() => undefined), sleep(Math.min(t.pollMs, t.unplugMs), stopWaiting.signal)]);
     while (performance.now() - started < t.unplugMs) {
       if (eventSeen) return 'DEVICE_DELETED';
       let present: boolean | null = null;
@@ -76,7 +90,7 @@ export async function unplug(guest: HotplugTarget, qdevId: string, bdf: string, 
           if (!(err instanceof ExecuteError)) throw err;
         }
       }
-      await Promise.race([deleted.catch(() => undefined), sleep(t.pollMs)]);
+      await Promise.race([deleted.catch(() => undefined), sleep(t.pollMs, stopWaiting.signal)]);
     }
     if (eventSeen) return 'DEVICE_DELETED';
     throw new StuckError(

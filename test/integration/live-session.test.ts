@@ -17,7 +17,7 @@ let session: LiveSession | null = null;
 const guests: SimulatedGuest[] = [];
 
 afterEach(async () => {
-  session?.stop();
+  await session?.close();
   session = null;
   await Promise.all(guests.splice(0).map((g) => g.stop()));
   lab.remove();
