@@ -130,7 +130,8 @@ export function saveState(sysfsRoot: string, state: SimState): void {
   cache.set(file, { text, state });
 }
 
-const KEEP = 200;
+/** The newest resets and probe failures kept: enough to check an operation's, and a state that stays small (it is written on every change). */
+const KEEP = 32;
 
 export function trimLogs(state: SimState): void {
   if (state.resets.length > KEEP) state.resets.splice(0, state.resets.length - KEEP);
