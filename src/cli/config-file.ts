@@ -86,7 +86,19 @@ function buildSchema(z: typeof Zod) {
 
 let schema: ReturnType<typeof buildSchema> | null = null;
 
+/**
+ * Builds the schema from zod's ES build before a command that will read a configuration file
+ * runs, so that the file is checked with the same zod the rest of hotslot imports (its QMP
+ * greeting, recordings and simulator) instead of loading the CommonJS build beside it.
+ */
+export async function prepareConfigSchema(g: GlobalOptions, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  if (schema || (g.config === undefined && !existsSync(defaultConfigFile(env)))) return;
+  const { z } = await import('zod');
+  schema ??= buildSchema(z);
+}
+
 function configSchema(): ReturnType<typeof buildSchema> {
+  // Outside the CLI (a library caller, a test) nothing prepared it: zod loads here, synchronously.
   return (schema ??= buildSchema((createRequire(import.meta.url)('zod') as { z: typeof Zod }).z));
 }
 

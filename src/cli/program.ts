@@ -14,7 +14,7 @@ import { registerGuests } from './commands/guests.js';
 import { registerVfs } from './commands/vfs.js';
 import { registerDash, runDash } from './commands/dash.js';
 import type { GlobalOptions } from './context.js';
-import { anyGuestConfigured } from './config-file.js';
+import { anyGuestConfigured, prepareConfigSchema } from './config-file.js';
 import { registerDemo, runDemo } from './commands/demo.js';
 import { registerReplay } from './commands/replay.js';
 import { registerExportCast } from './commands/export-cast.js';
@@ -42,6 +42,7 @@ export function buildProgram(): Command {
     .option('--state-dir <dir>', 'where the journal and lock live')
     .option('--pci-ids <file>', 'pci.ids file to take names from')
     .showHelpAfterError('(run hotslot --help for usage)')
+    .hook('preAction', (thisCommand) => prepareConfigSchema(thisCommand.opts<GlobalOptions>()))
     .exitOverride()
     .configureOutput({
       writeErr: (s) => process.stderr.write(s),
