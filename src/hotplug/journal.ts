@@ -1,4 +1,4 @@
-import { closeSync, fsync, openSync, readFileSync, readSync, writeSync, mkdirSync, existsSync, chmodSync, statSync } from 'node:fs';
+import { closeSync, fsync, fsyncSync, linkSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync, mkdirSync, existsSync, chmodSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { OperationKind } from '../core/operations.js';
 
@@ -38,7 +38,9 @@ export type JournalRecord =
       qdevIds?: Record<string, string>;
     }
   | { kind: 'step'; opId: string; at: string; step: string; bdf?: string; detail?: string }
-  | { kind: 'end'; opId: string; at: string; outcome: 'done' | 'undone' | 'stuck' | 'recovered'; message?: string };
+  | { kind: 'end'; opId: string; at: string; outcome: 'done' | 'undone' | 'stuck' | 'recovered'; message?: string }
+  /** What a compacted journal carries over from the records it dropped: each device's origin. */
+  | { kind: 'origins'; at: string; devices: DeviceOrigin[] };
 
 export type IntentRecord = Extract<JournalRecord, { kind: 'intent' }>;
 
@@ -90,16 +92,25 @@ function readAt(fd: number, position: number, length: number): Buffer {
   return bytes.subarray(0, got);
 }
 
+/** Past this size, a journal with no operation open starts over (see `compact`). */
+export const COMPACT_ABOVE_BYTES = 1 << 20;
+
 export class Journal {
   readonly path: string;
+  /** The journal as it was before the last compaction, for the operator to read. */
+  readonly previousPath: string;
   private dirReady = false;
   private readonly syncing = new Set<Promise<void>>();
   private syncFailure: NodeJS.ErrnoException | null = null;
   /** Kept up to date by reading only what was appended since, by this process or another. */
   private index: Index = emptyIndex(-1n);
 
-  constructor(stateDir: string) {
+  constructor(
+    stateDir: string,
+    private readonly compactAboveBytes = COMPACT_ABOVE_BYTES,
+  ) {
     this.path = join(stateDir, 'journal.jsonl');
+    this.previousPath = join(stateDir, 'journal.1.jsonl');
   }
 
   /**
@@ -130,6 +141,33 @@ export class Journal {
     }
     if (fresh) chmodSync(this.path, 0o600);
     if (crashAfterRecord > 0 && ++recordsAppended === crashAfterRecord) process.kill(process.pid, 'SIGKILL');
+    if (record.kind === 'end') this.compactIfLarge();
+  }
+
+  /**
+   * Keeps every command's first read of the journal short. Once the file passes its size limit
+   * and no operation is open, it starts over with one record: the origin of every device it
+   * knows (all that a later detach or return needs of the past). The old file stays beside it as
+   * journal.1.jsonl, replacing the one before. The new file takes the old one's place in a single
+   * rename, so a crash at any moment leaves one whole journal.
+   */
+  private compactIfLarge(): void {
+    const st = statSync(this.path, { throwIfNoEntry: false });
+    if (st === undefined || st.size <= this.compactAboveBytes) return;
+    const index = this.refresh();
+    if (index.open.size > 0) return;
+    const next = `${this.path}.next`;
+    const origins: JournalRecord = { kind: 'origins', at: new Date().toISOString(), devices: [...index.origins.values()] };
+    const fd = openSync(next, 'w', 0o600);
+    try {
+      writeSync(fd, JSON.stringify(origins) + '\n');
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    rmSync(this.previousPath, { force: true });
+    linkSync(this.path, this.previousPath);
+    renameSync(next, this.path);
   }
 
   private syncInBackground(fd: number): void {
@@ -212,6 +250,8 @@ export class Journal {
   private apply(index: Index, r: JournalRecord): void {
     if (r.kind === 'intent') {
       index.open.set(r.opId, { intent: r, steps: [] });
+      for (const o of r.devices) if (o.driver !== 'vfio-pci' && !o.unknown) index.origins.set(o.bdf, o);
+    } else if (r.kind === 'origins') {
       for (const o of r.devices) if (o.driver !== 'vfio-pci' && !o.unknown) index.origins.set(o.bdf, o);
     } else if (r.kind === 'step') index.open.get(r.opId)?.steps.push(r);
     // A stuck operation stays open: `recover` must still bring its devices to a settled place.

@@ -79,13 +79,13 @@ async function prepare(s: Scenario): Promise<Lab> {
 }
 
 /** `intent`, each step by name and device, `end done`: what one operation wrote, in order. */
-const label = (r: JournalRecord) => (r.kind === 'step' ? `step ${r.step}${r.bdf ? ` ${r.bdf}` : ''}` : r.kind === 'end' ? `end ${r.outcome}` : 'intent');
+const label = (r: JournalRecord) => (r.kind === 'step' ? `step ${r.step}${r.bdf ? ` ${r.bdf}` : ''}` : r.kind === 'end' ? `end ${r.outcome}` : r.kind);
 
 /** The records of the last operation in the journal. */
 function lastOperation(journal: Journal): JournalRecord[] {
   const records = journal.read();
   const opId = records.filter((r) => r.kind === 'intent').at(-1)?.opId;
-  return records.filter((r) => r.opId === opId);
+  return records.filter((r) => r.kind !== 'origins' && r.opId === opId);
 }
 
 function driverOf(lab: Lab, bdf: string): string | null {

@@ -78,6 +78,50 @@ describe('journal', () => {
   });
 });
 
+describe('journal compaction', () => {
+  const attach = (j: Journal, opId: string, bdf: string, driver: string) =>
+    j.append({ kind: 'intent', opId, at, op: 'attach', guest: 'vm1', devices: [{ bdf, driver, driverOverride: null }] });
+
+  it('starts over past its size once nothing is open, keeping every origin and the old file beside it', () => {
+    const d = dir();
+    const j = new Journal(d, 2_000);
+    const other = new Journal(d);
+    for (let i = 0; i < 20; i++) {
+      attach(j, `a${i}`, '0000:02:00.0', 'e1000e');
+      j.append({ kind: 'step', opId: `a${i}`, at, step: 'unbind', bdf: '0000:02:00.0' });
+      j.append({ kind: 'end', opId: `a${i}`, at, outcome: 'done' });
+    }
+    attach(j, 'b', '0000:03:00.0', 'nvme');
+    j.append({ kind: 'end', opId: 'b', at, outcome: 'done' });
+    expect(statSync(j.path).size).toBeLessThan(2_000);
+    expect(statSync(j.previousPath).size).toBeGreaterThan(2_000);
+    expect(statSync(j.path).mode & 0o777).toBe(0o600);
+    // What a later detach needs of the past is still there, for this process and another.
+    for (const journal of [j, other, new Journal(d)]) {
+      expect(journal.originOf('0000:02:00.0')).toEqual({ bdf: '0000:02:00.0', driver: 'e1000e', driverOverride: null });
+      expect(journal.originOf('0000:03:00.0')?.driver).toBe('nvme');
+      expect(journal.open()).toEqual([]);
+    }
+  });
+
+  it('never drops an operation that is still open', () => {
+    const d = dir();
+    const j = new Journal(d, 500);
+    attach(j, 'stuck', '0000:02:00.0', 'e1000e');
+    j.append({ kind: 'end', opId: 'stuck', at, outcome: 'stuck' });
+    for (let i = 0; i < 10; i++) {
+      attach(j, `a${i}`, '0000:03:00.0', 'nvme');
+      j.append({ kind: 'end', opId: `a${i}`, at, outcome: 'done' });
+    }
+    expect(j.open().map((o) => o.intent.opId)).toEqual(['stuck']);
+    expect(statSync(j.path).size).toBeGreaterThan(500);
+    j.append({ kind: 'end', opId: 'stuck', at, outcome: 'recovered' });
+    expect(statSync(j.path).size).toBeLessThan(500);
+    expect(j.open()).toEqual([]);
+    expect(j.originOf('0000:02:00.0')?.driver).toBe('e1000e');
+  });
+});
+
 const j2 = (d: string) => join(d, 'journal.jsonl');
 
 describe('host lock', () => {
