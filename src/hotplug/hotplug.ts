@@ -105,7 +105,6 @@ export class Hotplug {
     this.hostReader = new HostWatcher(deps.host, deps.clock, { verifyEvery: 1 });
   }
 
-
   private guest(name: string): HotplugGuest {
     const g = this.deps.guests.find((x) => x.name === name);
     if (!g) {
