@@ -53,7 +53,7 @@ export function labDevices(): Device[] {
       interrupts: { pin: null, irq: null, msi: { capable: false, enabled: false, vectors: null, maxVectors: null }, msix: { capable: false, enabled: false, tableSize: null }, mode: 'none' },
       assignable: { ok: false, reasons: [{ code: 'host-bridge', message: 'host bridges are never assigned' }] },
     }),
-    makeDevice('0000:01:00.0', { deviceId: '0x10c9', deviceName: '82576 Gigabit Network Connection', driver: 'igb', iommuGroup: 7, reset: { methods: ['flr', 'pm', 'bus'], flr: true, afFlr: false, pmNoSoftReset: false, busResetPossible: true }, sriov: { totalVFs: 7, numVFs: 0 }, assignable: { ok: false, reasons: [{ code: 'default-route', message: 'the default route goes through it (enp1s0)' }] } }),
+    makeDevice('0000:01:00.0', { deviceId: '0x10c9', deviceName: '82576 Gigabit Network Connection', driver: 'igb', iommuGroup: 7, reset: { methods: ['flr', 'pm', 'bus'], flr: true, afFlr: false, pmNoSoftReset: false, busResetPossible: true }, sriov: { totalVFs: 7, numVFs: 0 }, assignable: { ok: false, reasons: [{ code: 'protected', message: 'protected because the default route goes through it (enp1s0)' }] } }),
     makeDevice('0000:02:00.0', { iommuGroup: 8 }),
     makeDevice('0000:03:00.0', {
       vendorId: '0x1b36',

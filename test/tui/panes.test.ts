@@ -122,7 +122,7 @@ describe('details pane', () => {
     const d = open(labState(), { cols: 120, rows: 50 });
     await d.press('j', KEY.enter);
     expect(d.text()).toContain('Assignable: no');
-    expect(d.text()).toContain('- the default route goes through it (enp1s0) (default-route)');
+    expect(d.text()).toContain('- protected because the default route goes through it (enp1s0) (protected)');
   });
 
   it("shows the selected guest's devices and free slots when the guests pane has the focus", async () => {
