@@ -41,3 +41,14 @@ export function memlockLimit(pid: number, procRoot = '/proc'): number | null {
   const n = Number(soft);
   return Number.isFinite(n) ? n : null;
 }
+
+/** The process may lock any amount of memory: CAP_IPC_LOCK in its effective set overrides the limit. */
+export function hasIpcLock(pid: number, procRoot = '/proc'): boolean {
+  try {
+    const status = readFileSync(join(procRoot, String(pid), 'status'), 'utf8');
+    const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(status);
+    return m !== null && (BigInt('0x' + m[1]) & (1n << 14n)) !== 0n; // CAP_IPC_LOCK
+  } catch {
+    return false;
+  }
+}

@@ -1,9 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Reason } from '../core/device.js';
 import type { HostDevice } from '../host/host-device.js';
 import type { HostInventory } from '../host/inventory.js';
-import { memlockLimit, pidListeningOn } from '../guests/qemu-process.js';
+import { hasIpcLock, memlockLimit, pidListeningOn } from '../guests/qemu-process.js';
 import { busOf } from '../host/topology.js';
 import { vfioGroupHolders } from '../host/vfio-holders.js';
 import type { QmpSender } from './qmp-sender.js';
@@ -69,16 +69,6 @@ export function busResetBy(bdf: string, request: ReadonlySet<string>, inv: HostI
 export function wholeBusInRequest(bdf: string, request: ReadonlySet<string>, inv: HostInventory): boolean {
   const onBus = inv.devices.filter((d) => busOf(d.bdf) === busOf(bdf)).map((d) => d.bdf);
   return onBus.length > 1 && onBus.every((b) => request.has(b));
-}
-
-function hasIpcLock(pid: number, procRoot: string): boolean {
-  try {
-    const status = readFileSync(join(procRoot, String(pid), 'status'), 'utf8');
-    const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(status);
-    return m !== null && (BigInt('0x' + m[1]) & (1n << 14n)) !== 0n; // CAP_IPC_LOCK
-  } catch {
-    return false;
-  }
 }
 
 /** vfio-pci must be loaded: drivers_probe does not load modules, so nothing would bind. */
