@@ -28,6 +28,7 @@ import { Hotplug } from '../dist/hotplug/hotplug.js';
 import { Journal } from '../dist/hotplug/journal.js';
 import { SimulatedKernel } from '../dist/kernel/index.js';
 import { unixEndpoint } from '../dist/qmp/index.js';
+import { median } from './stats.mjs';
 
 const CYCLES = Number(process.argv[2] ?? 10);
 const ROUNDS = Number(process.argv[3] ?? 5);
@@ -154,7 +155,6 @@ function cliCycle(lab) {
   };
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function timed(n, cycle) {
   const start = performance.now();

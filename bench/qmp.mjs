@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { QmpClient, unixEndpoint, formatQemuVersion } from '../dist/qmp/index.js';
+import { median } from './stats.mjs';
 
 const N = Number(process.argv[2] ?? 2000);
 const ROUNDS = Number(process.argv[3] ?? 9);
@@ -120,7 +121,6 @@ async function timed(fn) {
   return { wall: performance.now() - start, cpu: (used.user + used.system) / 1000 };
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const us = (ms) => ((ms * 1000) / N).toFixed(1);
 
 const qemu = await startQemu();

@@ -28,6 +28,7 @@ import { performance } from 'node:perf_hooks';
 import { clearInterval, setInterval } from 'node:timers';
 import { parseArgs } from 'node:util';
 import split2 from 'split2';
+import { median } from './stats.mjs';
 
 const repo = join(import.meta.dirname, '..');
 const dist = (p) => join(repo, 'dist', p);
@@ -198,7 +199,6 @@ function child(which, file) {
   return JSON.parse(r.stdout);
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(bytes < 10 << 20 ? 1 : 0)} MB`;
 
 if (args.measure) {

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { median } from './stats.mjs';
 
 const repo = join(import.meta.dirname, '..');
 const dist = (p) => join(repo, 'dist', p);
@@ -88,10 +89,6 @@ function hostSpec(total) {
   return { functions, defaultRoute: 'ens1f0', mounts: [] };
 }
 
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
 

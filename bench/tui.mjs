@@ -14,6 +14,7 @@ import { createBox, createScreen } from '../dist/tui/blessed.js';
 import { loadTheme } from '../dist/tui/theme.js';
 import { reduce } from '../dist/core/reducer.js';
 import { initialState } from '../dist/core/state.js';
+import { percentile, median } from './stats.mjs';
 
 const KEYS = Number(process.argv[2] ?? 400);
 const SIZES = (process.argv.length > 3 ? process.argv.slice(3) : ['80x24', '200x60']).map((s) => s.split('x').map(Number));
@@ -79,11 +80,6 @@ function bigState() {
 }
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
-const percentile = (xs, p) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-};
-const median = (xs) => percentile(xs, 50);
 const mb = (bytes) => bytes / 1024 / 1024;
 
 /** The keys an operator presses browsing the table: mostly j, some pages, both ends. */
