@@ -169,9 +169,14 @@ export async function scanRecording(
   });
 }
 
-/** A whole recording in memory, for the replay dashboard and the cast export (it must fit: a recording rotates at a size limit). */
-export async function readRecording(file: string): Promise<Recording> {
+/**
+ * A whole recording in memory, for the replay dashboard and the cast export (it must fit: a
+ * recording rotates at a size limit); with `keep`, only the events it accepts.
+ */
+export async function readRecording(file: string, keep: (e: RecordedEvent) => boolean = () => true): Promise<Recording> {
   const events: RecordedEvent[] = [];
-  const scan = await scanRecording(file, (e) => events.push(e));
+  const scan = await scanRecording(file, (e) => {
+    if (keep(e)) events.push(e);
+  });
   return { ...scan, events };
 }

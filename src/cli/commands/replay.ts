@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import type { RecordedEvent } from '../../record/format.js';
-import type { Recording } from '../../record/reader.js';
 import { printJson } from '../context.js';
 import { usageError } from '../exit-codes.js';
 
@@ -76,14 +74,8 @@ export function registerReplay(program: Command): void {
       if (opts.check) return check(file, opts.json === true);
       if (!process.stdin.isTTY || !process.stdout.isTTY) throw usageError('replay needs a terminal; use --check to validate a recording from a script');
       // Only what changes state is kept in memory: QMP traffic and other notes are passed over.
-      const events: RecordedEvent[] = [];
-      const [{ changesState }, { scanRecording }] = await Promise.all([import('../../core/events.js'), import('../../record/reader.js')]);
-      const rec = await orUsage(
-        scanRecording(file, (e) => {
-          if (changesState(e.event)) events.push(e);
-        }),
-      );
-      const recording: Recording = { ...rec, events };
+      const [{ changesState }, { readRecording }] = await Promise.all([import('../../core/events.js'), import('../../record/reader.js')]);
+      const recording = await orUsage(readRecording(file, (e) => changesState(e.event)));
       const [{ replayDashboard }, { themeFor }] = await Promise.all([import('../replay-dashboard.js'), import('./dash.js')]);
       process.exitCode = await replayDashboard(recording, { speed, fromMs, theme: await themeFor(opts.theme), file });
     });
