@@ -177,7 +177,8 @@ export function scanHost(src: HostSources): HostInventory {
  * One device's IOMMU group alone (the device itself when it has none): who is in the group,
  * their drivers and the configuration's verdicts on them, which is all that taking a device back
  * from a guest needs. Verdicts that depend on the rest of the host (a bus reset's neighbours,
- * an attach's preflight) need `scanHost`. A BDF that is not on the host reads as no devices.
+ * an attach's preflight) need the whole host: `scanHost`, or a `HostWatcher` kept up to date.
+ * A BDF that is not on the host reads as no devices.
  */
 export function scanGroupOf(src: HostSources, bdf: string): HostInventory {
   const group = readLink(path.join(src.sysfsRoot, 'bus/pci/devices', bdf, 'iommu_group'));

@@ -54,7 +54,6 @@ export function reservedReasons(inv: HostInventory, bdfs: readonly string[], gue
   });
 }
 
-
 /** Another function of the request, on the same bus, whose bus reset also resets this one. */
 export function busResetBy(bdf: string, request: ReadonlySet<string>, inv: HostInventory): string | null {
   for (const other of request) {
