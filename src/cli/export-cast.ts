@@ -43,8 +43,7 @@ export function recordingToCast(rec: Recording, opts: { cols: number; rows: numb
   dash.render();
   dash.screen.program.flush();
   for (const e of rec.events) {
-    // QMP traffic, answers and resizes draw nothing.
-    if (!changesState(e.event)) continue;
+    if (!changesState(e.event)) continue; // a recording read whole still holds QMP traffic and answers
     now = Math.round(e.t) / 1000;
     if (e.event.type === 'op.started') {
       events.push([now, 'm', `${e.event.op} ${e.event.bdfs.join(' ')}${e.event.guest ? ` -> ${e.event.guest}` : ''}`]);

@@ -4,7 +4,7 @@ import { startDashboard } from '../tui/dashboard.js';
 import type { Theme } from '../tui/theme.js';
 
 /** The dashboard driven by a recording: no kernel port, no QMP, intents go nowhere. */
-export async function replayDashboard(rec: Recording, opts: { speed: number; fromMs: number; theme: Theme; file: string }): Promise<number> {
+export async function replayDashboard(rec: Recording, opts: { speed: number; fromMs: number; theme: Theme }): Promise<number> {
   const replayer = new Replayer({
     events: rec.events,
     ...(rec.header.continued ? { initial: rec.header.continued.state } : {}),

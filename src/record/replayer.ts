@@ -176,10 +176,15 @@ export class Replayer {
       this.state = this.initial;
       this.index = 0;
     }
+    this.t = to;
+    this.emit(this.applyUpTo(to), rewound);
+  }
+
+  /** Runs every event up to time `to` through the reducer; the events it ran. */
+  private applyUpTo(to: number): HotslotEvent[] {
     const start = this.index;
     while (this.index < this.events.length && this.events[this.index].t <= to) this.state = reduce(this.state, this.events[this.index++].event);
-    this.t = to;
-    this.emit(this.events.slice(start, this.index).map((e) => e.event), rewound);
+    return this.events.slice(start, this.index).map((e) => e.event);
   }
 
   private emit(events: HotslotEvent[], rewound: boolean): void {
@@ -206,14 +211,13 @@ export class Replayer {
   private tick(): void {
     if (this.stopped || !this.playing) return;
     const to = this.currentT();
-    const from = this.index;
-    while (this.index < this.events.length && this.events[this.index].t <= to) this.state = reduce(this.state, this.events[this.index++].event);
+    const events = this.applyUpTo(to);
     this.t = to;
     if (this.ended()) {
       this.timer = null;
       this.playing = false;
     }
-    this.emit(this.events.slice(from, this.index).map((e) => e.event), false);
+    this.emit(events, false);
     if (this.playing) this.schedule();
   }
 

@@ -10,7 +10,6 @@ import { z } from 'zod';
 import { listThemes, themeDirs, type ThemeDirs } from './theme-files.js';
 import { safeText, textWidth } from './width.js';
 
-export { listThemes, themeDirs, type ThemeDirs };
 
 export class ThemeError extends Error {
   override name = 'ThemeError';

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { reduceColour, terminalName } from '../../src/tui/blessed.js';
-import { listThemes, loadTheme, STYLE_NAMES, themeDirs, ThemeError, themeForColours, type Style, type Theme } from '../../src/tui/theme.js';
+import { loadTheme, STYLE_NAMES, ThemeError, themeForColours, type Style, type Theme } from '../../src/tui/theme.js';
+import { listThemes, themeDirs } from '../../src/tui/theme-files.js';
 import { labState } from './fixtures.js';
 import { openDashboard, type Harness } from './harness.js';
 

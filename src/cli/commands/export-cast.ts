@@ -13,14 +13,9 @@ export function registerExportCast(program: Command): void {
       const cols = Number(opts.cols);
       const rows = Number(opts.rows);
       if (!Number.isInteger(cols) || cols < 80 || !Number.isInteger(rows) || rows < 24) throw usageError('--cols and --rows must be whole numbers of at least 80 and 24');
-      const { readRecording, RecordingError } = await import('../../record/reader.js');
-      let rec;
-      try {
-        rec = await readRecording(file);
-      } catch (err) {
-        if (err instanceof RecordingError) throw usageError(err.message);
-        throw err;
-      }
+      // QMP traffic, answers and resizes draw nothing: only what changes state is kept.
+      const [{ changesState }, { readRecording }, { orUsage }] = await Promise.all([import('../../core/events.js'), import('../../record/reader.js'), import('./replay.js')]);
+      const rec = await orUsage(readRecording(file, (e) => changesState(e.event)));
       const out = opts.output ?? file.replace(/(\.jsonl)?$/, '.cast');
       const { recordingToCast, writeCast } = await import('../export-cast.js');
       writeCast(out, recordingToCast(rec, { cols, rows, title: `hotslot: ${rec.header.host}, ${rec.header.startedAt}` }));

@@ -11,7 +11,8 @@ interface ReplayOptions {
 }
 
 /** A file that is not a recording is bad input (exit 2), said in one line. */
-async function orUsage<T>(reading: Promise<T>): Promise<T> {
+/** A recording that cannot be read is bad input (exit 2). */
+export async function orUsage<T>(reading: Promise<T>): Promise<T> {
   try {
     return await reading;
   } catch (err) {
@@ -77,6 +78,6 @@ export function registerReplay(program: Command): void {
       const [{ changesState }, { readRecording }] = await Promise.all([import('../../core/events.js'), import('../../record/reader.js')]);
       const recording = await orUsage(readRecording(file, (e) => changesState(e.event)));
       const [{ replayDashboard }, { themeFor }] = await Promise.all([import('../replay-dashboard.js'), import('./dash.js')]);
-      process.exitCode = await replayDashboard(recording, { speed, fromMs, theme: await themeFor(opts.theme), file });
+      process.exitCode = await replayDashboard(recording, { speed, fromMs, theme: await themeFor(opts.theme) });
     });
 }
