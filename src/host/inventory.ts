@@ -11,7 +11,7 @@ import { interruptsOf, procInterruptsLookup, type IrqLookup } from './interrupts
 import { groupMembers, iommuPresent } from './iommu-groups.js';
 import { findProtected, readInUse, type InUse } from './protected-devices.js';
 import { listFunctions, readFunction, type SysfsFunction } from './sysfs-reader.js';
-import { listDir, readLink, readText } from './sysfs-files.js';
+import { linkName, listDir, readText } from './sysfs-files.js';
 import { isBdf } from '../pci/bdf.js';
 import { Topology } from './topology.js';
 
@@ -181,7 +181,7 @@ export function scanHost(src: HostSources): HostInventory {
  * A BDF that is not on the host reads as no devices.
  */
 export function scanGroupOf(src: HostSources, bdf: string): HostInventory {
-  const group = readLink(path.join(src.sysfsRoot, 'bus/pci/devices', bdf, 'iommu_group'));
-  const members = group === null ? null : listDir(path.join(src.sysfsRoot, 'kernel/iommu_groups', path.basename(group), 'devices'));
+  const group = linkName(path.join(src.sysfsRoot, 'bus/pci/devices', bdf, 'iommu_group'));
+  const members = group === null ? null : listDir(path.join(src.sysfsRoot, 'kernel/iommu_groups', group, 'devices'));
   return describeHost(readHost(src, members?.filter(isBdf).sort() ?? [bdf]), src);
 }

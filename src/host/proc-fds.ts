@@ -1,5 +1,5 @@
-import { readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { listDir, readLink } from './sysfs-files.js';
 
 /**
  * The pids under a procfs root that have an open descriptor whose link text (`socket:[123]`,
@@ -8,25 +8,10 @@ import { join } from 'node:path';
  */
 export function pidsWithFd(procRoot: string, matches: (link: string) => boolean, first = false): number[] {
   const out: number[] = [];
-  let pids: string[];
-  try {
-    pids = readdirSync(procRoot).filter((p) => /^\d+$/.test(p));
-  } catch {
-    return out;
-  }
-  for (const pid of pids) {
-    let fds: string[];
-    try {
-      fds = readdirSync(join(procRoot, pid, 'fd'));
-    } catch {
-      continue;
-    }
-    const holds = fds.some((fd) => {
-      try {
-        return matches(readlinkSync(join(procRoot, pid, 'fd', fd)));
-      } catch {
-        return false;
-      }
+  for (const pid of (listDir(procRoot) ?? []).filter((p) => /^\d+$/.test(p))) {
+    const holds = (listDir(join(procRoot, pid, 'fd')) ?? []).some((fd) => {
+      const link = readLink(join(procRoot, pid, 'fd', fd));
+      return link !== null && matches(link);
     });
     if (!holds) continue;
     out.push(Number(pid));
